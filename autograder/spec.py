@@ -1,0 +1,57 @@
+"""The test specification: every graded check, its points and who can see it.
+
+One specification, run two ways: inside the student's kernel by nbgrader's
+test cells (``autograder.checks.check``) and out of process by
+``msegrad grade`` (``autograder.probes`` in the sandbox, ``autograder.judge``
+in the grader). Cell ids begin with the function they grade.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db", "sgd")
+ASSIGNMENT = "mse-gradient"
+NOTEBOOK = "mse_gradient.ipynb"
+
+
+@dataclass(frozen=True)
+class GradeCell:
+    id: str
+    function: str
+    points: float
+    visible: bool
+    description: str
+
+
+GRADE_CELLS = (
+    GradeCell("dC_dyhat_lecture_data", "dC_dyhat", 1, True,
+              "dC/dy_hat equals autograd on the lecture's eight points."),
+    GradeCell("dC_dyhat_matches_autograd", "dC_dyhat", 2, False,
+              "dC/dy_hat equals autograd on random data of many sizes, scales and dtypes."),
+    GradeCell("dC_dm_lecture_data", "dC_dm", 1, True,
+              "dC/dm equals autograd on the lecture's data at m = 0.9, b = 0.1."),
+    GradeCell("dC_dm_matches_autograd", "dC_dm", 2, False,
+              "dC/dm equals autograd on random data, with m and b as floats, 0-d and shape-[1] tensors."),
+    GradeCell("dC_db_lecture_data", "dC_db", 1, True,
+              "dC/db equals autograd on the lecture's data at m = 0.9, b = 0.1."),
+    GradeCell("dC_db_matches_autograd", "dC_db", 2, False,
+              "dC/db equals autograd on random data, with m and b as floats, 0-d and shape-[1] tensors."),
+    GradeCell("sgd_lecture_run", "sgd", 2, True,
+              "sgd reproduces the lecture's first step and its converged line (lr 0.01, 1001 steps)."),
+    GradeCell("sgd_first_steps", "sgd", 2, False,
+              "sgd follows the reference path step for step on random data (epochs = 0, 1, 2, 3)."),
+    GradeCell("sgd_cost_decreases", "sgd", 1, False,
+              "The cost falls at every epoch of a stable run."),
+    GradeCell("sgd_converges", "sgd", 2, False,
+              "sgd reaches the expected parameters on other data, learning rates and epoch counts."),
+)
+
+CELLS_BY_ID = {cell.id: cell for cell in GRADE_CELLS}
+MAX_SCORE = float(sum(cell.points for cell in GRADE_CELLS))
+
+
+def cells_for(function: str) -> tuple[GradeCell, ...]:
+    """The grade cells of one student function, in notebook order."""
+    if function not in FUNCTIONS:
+        raise KeyError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
+    return tuple(cell for cell in GRADE_CELLS if cell.function == function)
