@@ -1,0 +1,180 @@
+"""The inputs every check runs on, rebuilt from a seed: the lecture's and random ones.
+
+Cases hold plain numbers (float64 numpy arrays and floats) plus how they are
+handed to the student (dtype, and m/b as float, 0-d or shape-[1] tensor), so
+the untrusted side can build the tensors and the trusted side can compute
+what they should give, each from the same seed. Expected values are never
+stored: the judge computes them live with torch autograd.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from autograder import reference
+
+DEFAULT_SEED = 20261127
+PARAM_FORMS = ("float", "0-d tensor", "shape-[1] tensor")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def seed_from_env(seed: int | None = None) -> int:
+    """The seed to use: the argument, else $MSEGRAD_SEED, else DEFAULT_SEED."""
+    if seed is not None:
+        return int(seed)
+    return int(os.environ.get("MSEGRAD_SEED", DEFAULT_SEED))
+
+
+@dataclass(frozen=True)
+class GradientCase:
+    """Inputs for dC_dyhat, dC_dm or dC_db."""
+
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    m: float
+    b: float
+    dtype: str = "float64"
+    form: str = "float"
+
+    def tensors(self):
+        """(x, y, m, b) as the student receives them: fresh copies every call."""
+        dtype = DTYPES[self.dtype]
+        x = torch.tensor(self.x, dtype=dtype)
+        y = torch.tensor(self.y, dtype=dtype)
+        return x, y, _param(self.m, self.form, dtype), _param(self.b, self.form, dtype)
+
+    def y_hat(self) -> torch.Tensor:
+        """y_hat at the case's dtype, as the lecture's forward pass makes it."""
+        x, _, m, b = self.tensors()
+        return reference.predict(x, m, b).reshape(-1)
+
+    def effective(self):
+        """x, y, m, b, y_hat as float64 numpy, rounded through the case's dtype as the student sees them."""
+        x, y, m, b = self.tensors()
+        as64 = lambda t: t.detach().double().numpy() if isinstance(t, torch.Tensor) else np.float64(t)
+        return (as64(x), as64(y), float(np.asarray(as64(m)).reshape(())),
+                float(np.asarray(as64(b)).reshape(())), as64(self.y_hat()))
+
+
+@dataclass(frozen=True)
+class DescentCase:
+    """Inputs for one call of sgd(x, y, m, b, lr=..., epochs=...)."""
+
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    m: float
+    b: float
+    lr: float
+    epochs: int
+    dtype: str = "float64"
+    form: str = "float"
+
+    def tensors(self):
+        dtype = DTYPES[self.dtype]
+        x = torch.tensor(self.x, dtype=dtype)
+        y = torch.tensor(self.y, dtype=dtype)
+        return x, y, _param(self.m, self.form, dtype), _param(self.b, self.form, dtype)
+
+    def effective(self):
+        """x, y, m, b as float64 numpy after rounding through the case's dtype."""
+        x, y, m, b = self.tensors()
+        scalar = lambda v: float(v.double().reshape(-1)[0]) if isinstance(v, torch.Tensor) else float(v)
+        return x.double().numpy(), y.double().numpy(), scalar(m), scalar(b)
+
+
+def _param(value: float, form: str, dtype: torch.dtype):
+    if form == "float":
+        return float(value)
+    if form == "0-d tensor":
+        return torch.tensor(value, dtype=dtype)
+    if form == "shape-[1] tensor":
+        return torch.tensor([value], dtype=dtype)
+    raise ValueError(f"unknown parameter form {form!r}")
+
+
+def _lecture_arrays():
+    return np.array(reference.X_LECTURE), np.array(reference.Y_LECTURE)
+
+
+def _random_line_data(rng: np.random.Generator, n: int, scale: float, offset: float = 0.0):
+    """n points near a random line, x spread over [offset - scale, offset + scale]."""
+    x = offset + rng.uniform(-scale, scale, n)
+    slope, intercept = rng.normal(0, 2), rng.normal(0, scale)
+    y = slope * x + intercept + rng.normal(0, 0.3 * scale, n)
+    return x, y
+
+
+def gradient_cases(cell_id: str, seed: int | None = None) -> list[GradientCase]:
+    """The cases of one gradient grade cell (dC_dyhat_*, dC_dm_*, dC_db_*)."""
+    if cell_id.endswith("_lecture_data"):
+        x, y = _lecture_arrays()
+        return [GradientCase(f"the lecture's data, m and b as {form}s", x, y,
+                             reference.M_START, reference.B_START, "float32", form)
+                for form in ("shape-[1] tensor", "float")]
+    rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
+    cases = []
+    sizes = (1, 2, 3, 8, 17, 64, 257)
+    scales = (1e-2, 1.0, 1.0, 10.0, 1.0, 3.0, 100.0)
+    for index, (n, scale) in enumerate(zip(sizes, scales)):
+        x, y = _random_line_data(rng, n, scale)
+        m, b = rng.normal(0, 3), rng.normal(0, 3)
+        dtype = "float64" if index % 2 == 0 else "float32"
+        form = PARAM_FORMS[index % 3]
+        label = f"random data, n={n}, x up to {scale:g}, {dtype}, m and b as {form}s"
+        cases.append(GradientCase(label, x, y, m, b, dtype, form))
+    return cases
+
+
+def descent_cases(cell_id: str, seed: int | None = None) -> list[DescentCase]:
+    """The sgd calls of one sgd grade cell."""
+    lr = reference.LR
+    if cell_id == "sgd_lecture_run":
+        x, y = _lecture_arrays()
+        start = (reference.M_START, reference.B_START)
+        return [
+            DescentCase("the lecture's first step (epochs=1)", x, y, *start, lr, 1, "float32", "shape-[1] tensor"),
+            DescentCase(f"the lecture's run (epochs={reference.LECTURE_STEPS})", x, y, *start, lr,
+                        reference.LECTURE_STEPS, "float32", "shape-[1] tensor"),
+        ]
+    rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
+    if cell_id == "sgd_first_steps":
+        x, y = _random_line_data(rng, 12, 2.0)
+        m, b = rng.normal(0, 2), rng.normal(0, 2)
+        lr = 0.3 * reference.max_stable_lr(x)
+        cases = [DescentCase(f"random data (n=12), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
+                 for k in (0, 1, 2, 3)]
+        cases.append(DescentCase(f"random data (n=12), lr={lr:.4g}, epochs=2, m and b as 0-d tensors",
+                                 x, y, m, b, lr, 2, "float64", "0-d tensor"))
+        return cases
+    if cell_id == "sgd_cost_decreases":
+        x, y = _random_line_data(rng, 20, 1.5)
+        m, b = rng.normal(0, 2), rng.normal(0, 2)
+        lr = 0.4 * reference.max_stable_lr(x)
+        return [DescentCase(f"random data (n=20), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
+                for k in range(0, 9)]
+    if cell_id == "sgd_converges":
+        cases = []
+        x, y = _lecture_arrays()
+        cases.append(DescentCase("the lecture's data, lr=0.02, epochs=600, from m=0, b=0",
+                                 x, y, 0.0, 0.0, 0.02, 600))
+        # x away from 0 makes the cost a long narrow valley: after these
+        # epochs descent is still measurably short of the least-squares optimum.
+        for n, scale, fraction, epochs in ((30, 1.0, 0.5, 800), (5, 2.0, 0.8, 1500)):
+            x, y = _random_line_data(rng, n, scale, offset=3 * scale)
+            m, b = rng.normal(0, 2), rng.normal(0, 2)
+            lr = fraction * reference.max_stable_lr(x)
+            cases.append(DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs={epochs}",
+                                     x, y, m, b, lr, epochs))
+        return cases
+    raise KeyError(f"no descent cases for {cell_id!r}")
+
+
+def _cell_salt(cell_id: str) -> int:
+    """A stable per-cell number (Python's hash() changes between runs)."""
+    return zlib.crc32(cell_id.encode())

@@ -1,0 +1,291 @@
+"""Calling the student's functions on the check cases and recording plain numbers.
+
+This is the untrusted half of a check: it runs wherever the student's code
+runs (their kernel, or a sandboxed child of ``msegrad grade``) and returns
+a JSON-able dict. It never decides a grade; ``autograder.judge`` does, from
+these numbers alone, in the grader's own process.
+
+Every call gets fresh copies of its inputs, is bounded in time where a
+signal can interrupt it, and has its stderr and warnings swallowed (nbgrader
+scores a test cell with any stderr output 0).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from autograder import reference, spec
+from autograder.cases import descent_cases, gradient_cases
+
+# Enough values to judge an (n,) result for the largest case; an n x n
+# broadcast is described by its shape and sum instead.
+MAX_VALUES = 4096
+# A gradient call on a few hundred points takes milliseconds; the lecture's
+# 1001-epoch sgd well under a second. These bounds only stop runaway loops.
+CALL_SECONDS = {"dC_dyhat": 10.0, "dC_dm": 10.0, "dC_db": 10.0, "sgd": 10.0}
+AUTOGRAD_NAMES = frozenset({"backward", "autograd", "requires_grad", "requires_grad_", "func"})
+
+
+class CheckTimeout(BaseException):
+    """Raised into student code that runs too long; a BaseException so `except Exception` cannot swallow it."""
+
+
+def describe(value) -> dict:
+    """A plain-number description of whatever the student returned."""
+    kind = type(value).__module__ + "." + type(value).__qualname__
+    if value is None:
+        return {"type": "None"}
+    if isinstance(value, bool):
+        return {"type": kind}
+    if isinstance(value, (int, float)):
+        return {"type": kind, "shape": [], "values": [float(value)]}
+    if isinstance(value, torch.Tensor):
+        try:
+            array = value.detach().cpu().double().numpy()
+        except Exception as error:  # complex tensors, meta tensors
+            return {"type": kind, "error": f"cannot be read as numbers ({error})"}
+        out = {"type": kind, "dtype": str(value.dtype).replace("torch.", ""),
+               "requires_grad": bool(value.requires_grad)}
+    elif isinstance(value, (np.ndarray, np.generic)):
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            return {"type": kind, "error": f"cannot be read as numbers ({error})"}
+        out = {"type": kind, "dtype": str(value.dtype)}
+    else:
+        return {"type": kind}
+    out["shape"] = list(array.shape)
+    flat = array.reshape(-1)
+    with np.errstate(all="ignore"):
+        out["sum"] = float(np.sum(flat)) if flat.size else 0.0
+    if flat.size <= MAX_VALUES:
+        out["values"] = [float(v) for v in flat]
+    return out
+
+
+def _format_error(error: BaseException) -> str:
+    """'TypeError: message (line 4 of dC_dm)', the student's frame when there is one."""
+    text = f"{type(error).__name__}: {error}"
+    frame = error.__traceback__
+    where = None
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if not code.co_filename.startswith(os.path.dirname(__file__)):
+            where = f"line {frame.tb_lineno} of {code.co_name}"
+        frame = frame.tb_next
+    text = text if len(text) < 300 else text[:297] + "..."
+    return f"{text} ({where})" if where else text
+
+
+class _AutogradSpy:
+    """Counts calls into autograd while student code runs."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def __enter__(self):
+        self._saved = [
+            (torch.Tensor, "backward", torch.Tensor.backward),
+            (torch.autograd, "grad", torch.autograd.grad),
+            (torch.autograd, "backward", torch.autograd.backward),
+        ]
+        for owner, name, original in self._saved:
+            setattr(owner, name, self._wrap(f"{'Tensor' if owner is torch.Tensor else 'torch.autograd'}.{name}", original))
+        return self
+
+    def _wrap(self, label, original):
+        def spy(*args, **kwargs):
+            self.calls.append(label)
+            return original(*args, **kwargs)
+        return spy
+
+    def __exit__(self, *exc):
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+        return False
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after `seconds` with CheckTimeout (main thread, POSIX only)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CheckTimeout(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Swallow the student's stderr: Python-level, warnings and the OS-level fd 2."""
+    saved_fd = None
+    sink = None
+    try:
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+        sink = tempfile.TemporaryFile()
+        os.dup2(sink.fileno(), 2)
+    except (OSError, ValueError, AttributeError):
+        saved_fd = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with contextlib.redirect_stderr(io.StringIO()):
+                yield
+    finally:
+        if saved_fd is not None:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+        if sink is not None:
+            sink.close()
+
+
+def call_student(function, args: tuple, kwargs: dict, seconds: float) -> dict:
+    """One guarded call: {'output': describe(...)} or {'error': ...}, plus seconds and autograd use."""
+    record: dict = {}
+    spy = _AutogradSpy()
+    started = time.perf_counter()
+    try:
+        with _quiet(), spy, _time_limit(seconds):
+            result = function(*args, **kwargs)
+        record["result"] = result
+    except CheckTimeout as error:
+        record["error"] = f"timeout: {error}"
+        record["timeout"] = True
+    except RecursionError as error:
+        record["error"] = _format_error(error)
+    except Exception as error:
+        record["error"] = _format_error(error)
+    except (SystemExit, KeyboardInterrupt) as error:
+        record["error"] = f"{type(error).__name__} raised inside the function"
+    record["seconds"] = time.perf_counter() - started
+    if spy.calls:
+        record["autograd"] = sorted(set(spy.calls))
+    return record
+
+
+def autograd_names(function) -> list[str]:
+    """Names in the function's code (and nested code) that only autograd would use."""
+    found: set[str] = set()
+    stack = [getattr(function, "__code__", None)]
+    while stack:
+        code = stack.pop()
+        if code is None:
+            continue
+        found.update(name for name in code.co_names if name in AUTOGRAD_NAMES)
+        stack.extend(const for const in code.co_consts if hasattr(const, "co_names"))
+    found.discard("func")  # only suspicious as torch.func, recorded at run time instead
+    return sorted(found)
+
+
+def _probe_gradient_cell(function, name: str, cell_id: str, seed) -> dict:
+    records = []
+    for case in gradient_cases(cell_id, seed):
+        x, y, m, b = case.tensors()
+        args = (case.y_hat(), y) if name == "dC_dyhat" else (x, y, m, b)
+        record = call_student(function, args, {}, CALL_SECONDS[name])
+        result = record.pop("result", None)
+        if "error" not in record:
+            record["output"] = describe(result)
+        records.append(record)
+    return {"cases": records}
+
+
+class _GradientRecorder:
+    """Stands in for the student's dC_dm/dC_db inside sgd: the reference, recording where it was called."""
+
+    LIMIT = 64
+
+    def __init__(self, formula):
+        self.formula = formula
+        self.calls = 0
+        self.points: list[tuple[float, float]] = []
+
+    def __call__(self, x, y, m, b):
+        self.calls += 1
+        if len(self.points) < self.LIMIT:
+            try:
+                self.points.append((reference.as_scalar(m), reference.as_scalar(b)))
+            except (ValueError, TypeError, RuntimeError):
+                pass
+        return self.formula(x, y, m, b)
+
+
+def _pair(result) -> dict:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return {"output": describe(result) if not isinstance(result, (tuple, list))
+                else {"type": type(result).__name__, "length": len(result)}}
+    try:
+        return {"pair": [reference.as_scalar(result[0]), reference.as_scalar(result[1])]}
+    except (ValueError, TypeError, RuntimeError) as error:
+        return {"output": {"type": "pair", "error": str(error)}}
+
+
+def _probe_sgd_cell(namespace: dict, function, cell_id: str, seed) -> dict:
+    records = []
+    saved = {name: namespace.get(name, None) for name in ("dC_dm", "dC_db")}
+    try:
+        for case in descent_cases(cell_id, seed):
+            # The reference gradients stand in for the student's, so a wrong
+            # dC_dm costs only its own points (no double penalty).
+            stand_ins = {"dC_dm": _GradientRecorder(reference.dC_dm), "dC_db": _GradientRecorder(reference.dC_db)}
+            namespace.update(stand_ins)
+            x, y, m, b = case.tensors()
+            record = call_student(function, (x, y, m, b), {"lr": case.lr, "epochs": case.epochs},
+                                  CALL_SECONDS["sgd"])
+            result = record.pop("result", None)
+            if "error" not in record:
+                record.update(_pair(result))
+            record["gradient_calls"] = {name: rec.calls for name, rec in stand_ins.items()}
+            record["gradient_points"] = {name: rec.points for name, rec in stand_ins.items()}
+            records.append(record)
+            if record.get("timeout"):
+                break  # the rest would time out too; do not multiply the wait
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+    return {"cases": records}
+
+
+def probe_cell(namespace: dict, cell_id: str, seed: int | None = None) -> dict:
+    """Run the student's function for one grade cell on all its cases."""
+    cell = spec.CELLS_BY_ID[cell_id]
+    function = namespace.get(cell.function)
+    if not callable(function):
+        found = "is not defined" if function is None else f"is a {type(function).__name__}, not a function"
+        return {"missing": f"{cell.function} {found}"}
+    probe = {"autograd_names": autograd_names(function)}
+    if cell.function == "sgd":
+        probe.update(_probe_sgd_cell(namespace, function, cell_id, seed))
+    else:
+        probe.update(_probe_gradient_cell(function, cell.function, cell_id, seed))
+    return probe
+
+
+def probe_function(namespace: dict, function: str, seed: int | None = None) -> dict:
+    """All grade cells of one function: {cell_id: probe}. JSON-able (NaN allowed)."""
+    return {cell.id: probe_cell(namespace, cell.id, seed) for cell in spec.cells_for(function)}
+

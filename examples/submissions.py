@@ -1,0 +1,211 @@
+"""The sample class: one submission per style or mistake.
+
+Each student's answers replace the released stubs; a function not named
+keeps the correct answer below (so each mistaken sample shows one mistake,
+and the demo shows that it costs only that function's points). ``None``
+leaves the released stub untouched.
+"""
+
+CORRECT = {
+    "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    return 2 * (yhat - y) / len(y)
+''',
+    "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum((yhat - y) * x) / len(y)
+''',
+    "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum(yhat - y) / len(y)
+''',
+    "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs):
+        grad_m = dC_dm(x, y, m, b)
+        grad_b = dC_db(x, y, m, b)
+        m = m - lr * grad_m
+        b = b - lr * grad_b
+    return m, b
+''',
+}
+
+# student id -> (what the sample shows, {function: source or None})
+STUDENTS = {
+    "ada": ("correct, written like the lecture", {}),
+    "grace": ("correct, with torch.mean and in-place updates on floats", {
+        "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    n = y.shape[0]
+    return (2.0 / n) * (yhat - y)
+''',
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    residual = (m * x + b) - y
+    return 2 * torch.mean(residual * x)
+''',
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    return 2 * torch.mean(m * x + b - y)
+''',
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    m, b = float(m), float(b)
+    for _ in range(epochs):
+        step_m, step_b = float(dC_dm(x, y, m, b)), float(dC_db(x, y, m, b))
+        m -= lr * step_m
+        b -= lr * step_b
+    return m, b
+''',
+    }),
+    "alan": ("correct, with numpy and an explicit loop over instances", {
+        "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    n = len(y)
+    return torch.stack([2 * (yhat[i] - y[i]) / n for i in range(n)])
+''',
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    x_, y_ = x.double().numpy(), y.double().numpy()
+    m_, b_ = float(m), float(b)
+    return float(np.mean(2 * (m_ * x_ + b_ - y_) * x_))
+''',
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    total = 0.0
+    for xi, yi in zip(x.tolist(), y.tolist()):
+        total += 2 * (float(m) * xi + float(b) - yi)
+    return total / len(x)
+''',
+    }),
+    "barbara": ("forgot the factor 2 in dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return torch.sum((yhat - y) * x) / len(y)
+''',
+    }),
+    "claude": ("summed instead of averaging in dC/dyhat", {
+        "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    return 2 * (yhat - y)
+''',
+    }),
+    "donald": ("sign flipped in dC/db", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum(y - yhat) / len(y)
+''',
+    }),
+    "edsger": ("dC/dm without the x from the chain rule", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.mean(yhat - y)
+''',
+    }),
+    "frances": ("dC/db with an x", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.mean((yhat - y) * x)
+''',
+    }),
+    "guido": ("per-instance vector instead of a sum in dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return 2 * (yhat - y) * x / len(y)
+''',
+    }),
+    "hedy": ("shape (n, 1) against (n,): broadcast to n x n in dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = (m * x + b).reshape(-1, 1)
+    return 2 * torch.mean((yhat - y) * x) * len(y)
+''',
+    }),
+    "ivan": ("autograd inside dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    m = torch.tensor(float(m), dtype=x.dtype, requires_grad=True)
+    cost = torch.mean((m * x + b - y) ** 2)
+    cost.backward()
+    return m.grad
+''',
+    }),
+    "john": ("off-by-one epoch count in sgd", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs + 1):
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m = m - lr * grad_m
+        b = b - lr * grad_b
+    return m, b
+''',
+    }),
+    "katherine": ("updates m before computing b's gradient", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs):
+        m = m - lr * dC_dm(x, y, m, b)
+        b = b - lr * dC_db(x, y, m, b)
+    return m, b
+''',
+    }),
+    "linus": ("gradient ascent", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs):
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m = m + lr * grad_m
+        b = b + lr * grad_b
+    return m, b
+''',
+    }),
+    "margaret": ("hard-coded the lecture's end point", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    return -0.4681258499622345, 1.7542961835861206
+''',
+    }),
+    "niklaus": ("closed-form least squares instead of descent", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    A = torch.stack([x, torch.ones_like(x)], dim=1).double()
+    solution = torch.linalg.lstsq(A, y.double().unsqueeze(1)).solution
+    return solution[0, 0].item(), solution[1, 0].item()
+''',
+    }),
+    "olga": ("missing learning rate in the update", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs):
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m = m - grad_m
+        b = b - grad_b
+    return m, b
+''',
+    }),
+    "peter": ("untouched stubs", {"dC_dyhat": None, "dC_dm": None, "dC_db": None, "sgd": None}),
+    "radia": ("a crash: dC/db indexes past the end", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * sum((yhat[i] - y[i]) for i in range(len(y) + 1)) / len(y)
+''',
+    }),
+    "shafi": ("an infinite loop in sgd", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    epoch = 0
+    while epoch < epochs:
+        m = m - lr * dC_dm(x, y, m, b)
+        b = b - lr * dC_db(x, y, m, b)
+    return m, b
+''',
+    }),
+}
