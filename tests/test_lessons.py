@@ -1,0 +1,196 @@
+"""The lessons in course/: clean in git, in sync with course/build.py, and when run
+from a clean kernel they show the lecture's numbers, inline plots and working links."""
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import nbformat
+import pytest
+
+from autograder import reference as ref
+from autograder.notation import EQUATIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `course` is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from course import build, export, show  # noqa: E402
+
+LESSONS = export.lesson_paths()
+NAMES = [path.stem for path in LESSONS]
+
+
+def lecture_numbers() -> dict[str, tuple[float, int, str]]:
+    """name -> (value from the reference, decimals shown, the source lecture's number)."""
+    run = ref.lecture_descent()
+    x, _ = ref.lecture_data()
+    return {
+        "C at the start": (run.cost[0], 4, "19.6755"),
+        "dC/dm at the start": (run.grad_m[0], 3, "36.305"),
+        "dC/db at the start": (run.grad_b[0], 3, "6.265"),
+        "m after one step": (run.m[1], 4, "0.5369"),
+        "b after one step": (run.b[1], 4, "0.0374"),
+        "C after one step": (run.cost[1], 4, "8.5722"),
+        "m after the full run": (run.m[-1], 4, "-0.4681"),
+        "b after the full run": (run.b[-1], 4, "1.7543"),
+        "C after the full run": (run.cost[-1], 4, "0.0195"),
+        "divergence threshold": (ref.max_stable_lr(x), 5, "0.05491"),
+    }
+
+
+# Which lesson computes and shows which of the lecture's numbers.
+SHOWN_IN = {
+    "01_cost_and_autodiff": ["C at the start", "dC/dm at the start", "dC/db at the start"],
+    "02_gradient_by_hand": ["C at the start", "dC/dm at the start", "dC/db at the start"],
+    "03_gradient_descent": ["C at the start", "dC/dm at the start", "dC/db at the start",
+                            "m after one step", "b after one step", "C after one step",
+                            "m after the full run", "b after the full run", "C after the full run"],
+    "04_learning_rate": ["divergence threshold"],
+}
+
+
+def output_text(nb) -> str:
+    """Everything the reader sees in the outputs, with typographic minus signs made ASCII."""
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            for kind in ("text/markdown", "text/html", "text/plain"):
+                if kind in output.get("data", {}):
+                    parts.append(output.data[kind])
+    return "\n".join(parts).replace("\u2212", "-")
+
+
+def shows_number(text: str, number: str) -> bool:
+    """``number`` appears in ``text`` as a whole number (not inside a longer one)."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", text) is not None
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """All lessons executed once from clean kernels and exported to HTML in a temporary folder."""
+    out = tmp_path_factory.mktemp("lessons")
+    lessons, index = export.export(out)
+    return {lesson.source.stem: lesson for lesson in lessons}, index
+
+
+# --- the committed notebooks ------------------------------------------------------------
+
+def test_there_are_lessons_and_each_has_a_place_in_the_test():
+    assert NAMES == sorted(SHOWN_IN), f"lessons {NAMES} vs expected {sorted(SHOWN_IN)}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_committed_lesson_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [cell.id for cell in nb.cells if cell.cell_type == "code"
+             and (cell.outputs or cell.execution_count is not None)]
+    assert not dirty, f"{path.name}: cells with outputs or execution counts: {dirty} (house style #9)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_lesson_matches_its_build_source(name):
+    assert build.paths()[name].read_text() == build.text(name), (
+        f"course/{name}.ipynb differs from course/build.py: run `python -m course.build`")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_markdown_types_no_numbers(path):
+    """Numbers in the prose come from code outputs; Markdown cells hold none."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        prose = re.sub(r"\]\([^)]*\)", "]", cell.source)  # link targets like (02_gradient_by_hand.ipynb)
+        typed = re.findall(r"\d+\.\d+|(?<![\w.])\d{3,}(?!\w)", prose)
+        assert not typed, f"{path.name} cell {cell.id} types numbers {typed}: compute and display them"
+
+
+def test_lessons_derive_every_step_in_the_notation_tables_words():
+    """Each equation of the lecture's derivation appears in the lessons exactly as notation.py spells it."""
+    markdown = "\n".join(cell.source for path in LESSONS for cell in nbformat.read(path, as_version=4).cells
+                         if cell.cell_type == "markdown")
+    missing = [key for key, equation in EQUATIONS.items() if f"$$ {equation} $$" not in markdown]
+    assert not missing, f"equations missing from the lessons: {missing}"
+
+
+def test_reference_reproduces_the_lecture_numbers():
+    for name, (value, digits, lecture) in lecture_numbers().items():
+        assert f"{value:.{digits}f}" == lecture, f"{name}: reference gives {value!r}, lecture says {lecture}"
+
+
+def test_table_shows_whole_numbers_without_decimals_and_no_negative_zero():
+    table = show.table({"x_i": [0, 1, 7], "u_i": [-0.0, 1.23456, -2.0]})
+    assert table.rows == [["1", "0", "0.0000"], ["2", "1", "1.2346"], ["3", "7", "-2.0000"]]
+
+
+def test_video_link_resolves_from_the_page_folder(tmp_path, monkeypatch):
+    videos = tmp_path / "media" / "videos"
+    videos.mkdir(parents=True)
+    (videos / "Scene.mp4").write_bytes(b"\0")
+    page_dir = tmp_path / "out" / "lessons"
+    page_dir.mkdir(parents=True)
+    monkeypatch.setenv(show.LESSON_BASE_ENV, str(page_dir))
+    src = re.search(r'src="([^"]+)"', show.video_output("Scene", video_dir=videos)._repr_html_()).group(1)
+    assert src == "../../media/videos/Scene.mp4"
+    assert (page_dir / src).resolve() == (videos / "Scene.mp4").resolve()
+
+
+def test_missing_video_says_how_to_render_it(tmp_path):
+    message = show.video_output("Scene", video_dir=tmp_path)._repr_markdown_()
+    assert "msegrad render --quality low Scene" in message and "make videos" in message
+
+
+# --- the lessons, executed ------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_lesson_runs_cleanly_from_a_fresh_kernel(exported, name):
+    lessons, _ = exported
+    nb = lessons[name].notebook
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    stderr = [o.text for c in nb.cells for o in c.get("outputs", [])
+              if o.output_type == "stream" and o.name == "stderr"]
+    assert not errors and not stderr, f"{name}: errors {errors}, stderr {stderr}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_lesson_shows_the_lecture_numbers(exported, name):
+    lessons, _ = exported
+    text = output_text(lessons[name].notebook)
+    numbers = lecture_numbers()
+    missing = [f"{key} ({numbers[key][2]})" for key in SHOWN_IN[name] if not shows_number(text, numbers[key][2])]
+    assert not missing, f"{name} does not show: {', '.join(missing)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_exported_page_has_inline_plots_and_resolving_links(exported, name):
+    lessons, _ = exported
+    lesson = lessons[name]
+    page = lesson.html.read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') >= 1, f"{name}: no inline plot"
+    for src in re.findall(r'<video src="([^"]+)"', page):
+        target = (lesson.html.parent / unquote(html.unescape(src))).resolve()
+        assert target.is_file(), f"{name}: video {src} does not resolve from {lesson.html.parent}"
+    for href in re.findall(r'href="([^"]+\.(?:ipynb|html))"', page):
+        target = (lesson.html.parent / unquote(html.unescape(href))).resolve()
+        if target.suffix == ".html":
+            assert target.is_file(), f"{name}: link {href} does not resolve"
+        else:
+            assert target == show.EXERCISE.resolve(), f"{name}: unexpected notebook link {href}"
+    assert ".ipynb)" not in page, "links between lessons should point at the .html pages"
+
+
+@pytest.mark.slow
+def test_index_links_every_lesson(exported):
+    lessons, index = exported
+    page = index.read_text(encoding="utf-8")
+    for lesson in lessons.values():
+        assert f'href="{lesson.html.name}"' in page and html.escape(lesson.title) in page
