@@ -1,0 +1,644 @@
+"""Grading a class in isolation: find the submissions, run them in sandboxes, judge, write the CSV.
+
+``grade_paths`` is the whole of ``msegrad grade``: it streams submissions to
+``--jobs`` sandboxed workers (``autograder.sandbox``), judges each answer in
+this process with ``autograder.judge`` (the student's code never runs here,
+and only plain numbers come back, as JSON), and appends one CSV row per
+student as soon as it is done. Memory stays flat whatever the class size:
+rows are written, not kept. Killed at any moment, the same command again
+grades only the students missing from the CSV (a partial last line is cut
+off first); ``force`` regrades everyone.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from autograder import notebook, spec
+from autograder.sandbox import Mode, Options, Sandbox, SandboxError, WorkerDied, choose_mode
+
+CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
+COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags"]
+# Seconds the grader waits for a worker beyond the time limits it gave it.
+ANSWER_MARGIN = 15.0
+MEMORY_WORDS = ("MemoryError", "not enough memory", "can't allocate memory", "Cannot allocate memory",
+                "DefaultCPUAllocator")
+
+
+class InputError(Exception):
+    """Bad input from the command line: a missing path, an unwritable or foreign CSV."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    path: Path
+
+
+@dataclass
+class Limits:
+    """Per-submission limits handed to the worker (seconds, megabytes, processes, bytes)."""
+
+    function_timeout: float = 60.0
+    top_timeout: float = 30.0
+    memory_mb: int = 1024
+    nproc: int = 32
+    fsize_mb: int = 16
+    output_limit: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Limits":
+        """Defaults, then $MSEGRAD_TIMEOUT / $MSEGRAD_TOP_TIMEOUT / $MSEGRAD_MEMORY_MB, then overrides."""
+        limits = cls()
+        for name, variable, kind in (("function_timeout", "MSEGRAD_TIMEOUT", float),
+                                     ("top_timeout", "MSEGRAD_TOP_TIMEOUT", float),
+                                     ("memory_mb", "MSEGRAD_MEMORY_MB", int)):
+            if os.environ.get(variable):
+                setattr(limits, name, kind(os.environ[variable]))
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(limits, name, value)
+        return limits
+
+
+@dataclass
+class Summary:
+    """What one run did; ``line()`` is the one-line summary the command prints."""
+
+    csv: str
+    graded: int = 0
+    skipped: int = 0
+    flagged: int = 0
+    total_score: float = 0.0
+    seconds: float = 0.0
+    student_seconds: float = 0.0
+    jobs: int = 1
+    sandboxed: bool = True
+    flags: Counter = field(default_factory=Counter)
+    duplicates: int = 0
+
+    @property
+    def mean_score(self) -> float:
+        return self.total_score / self.graded if self.graded else 0.0
+
+    @property
+    def seconds_per_notebook(self) -> float:
+        return self.seconds / self.graded if self.graded else 0.0
+
+    def line(self) -> str:
+        text = (f"graded {self.graded} notebook{'s' if self.graded != 1 else ''} in {self.seconds:.1f} s "
+                f"({self.seconds_per_notebook:.3f} s each, {self.jobs} job{'s' if self.jobs != 1 else ''})")
+        if self.graded:
+            text += f", mean {self.mean_score:.2f}/{spec.MAX_SCORE:g}"
+        if self.flagged:
+            common = ", ".join(f"{word} {count}" for word, count in self.flags.most_common(4))
+            text += f", {self.flagged} flagged ({common})"
+        if self.skipped:
+            text += f"; {self.skipped} already in the CSV"
+        if self.duplicates:
+            text += f"; {self.duplicates} duplicate student id{'s' if self.duplicates != 1 else ''} skipped"
+        text += f" -> {self.csv}"
+        if not self.sandboxed:
+            text += "  [UNSANDBOXED]"
+        return text
+
+
+# --- finding submissions -------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _student_id(name: str) -> str:
+    return _UNSAFE.sub("_", name) or "_"
+
+
+def _notebook_in(folder: Path) -> Path:
+    return folder / spec.ASSIGNMENT / spec.NOTEBOOK
+
+
+def _lone_notebook_id(path: Path) -> str:
+    """<student>/mse-gradient/mse_gradient.ipynb -> student; <student>/mse_gradient.ipynb -> student; else the stem."""
+    if path.parent.name == spec.ASSIGNMENT and path.parent.parent.name:
+        return path.parent.parent.name
+    if path.name == spec.NOTEBOOK and path.parent.name:
+        return path.parent.name
+    return path.stem
+
+
+def discover(paths: Iterable[str | os.PathLike]) -> Iterator[Submission]:
+    """Submissions under each PATH, lazily and in a stable order.
+
+    A PATH is a notebook; a student folder (``<student>/mse-gradient/mse_gradient.ipynb``);
+    the ``mse-gradient`` folder itself; or a class folder of student folders
+    (nbgrader's ``submitted/``), where every sub-folder that holds an
+    ``mse-gradient`` folder is a student (a missing notebook still gets a row)
+    and loose ``*.ipynb`` files are students named by their stem.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{raw}: no such file or folder")
+        if path.is_file():
+            yield Submission(_student_id(_lone_notebook_id(path.resolve())), path)
+        elif _notebook_in(path).exists() or (path / spec.ASSIGNMENT).is_dir():
+            yield Submission(_student_id(path.resolve().name), _notebook_in(path))
+        elif path.name == spec.ASSIGNMENT and (path / spec.NOTEBOOK).exists():
+            yield Submission(_student_id(path.resolve().parent.name), path / spec.NOTEBOOK)
+        else:
+            try:
+                names = sorted(entry.name for entry in os.scandir(path))
+            except OSError as error:
+                raise InputError(f"{raw}: cannot be listed ({error.strerror})") from None
+            for name in names:
+                child = path / name
+                if (child / spec.ASSIGNMENT).is_dir():
+                    yield Submission(_student_id(name), _notebook_in(child))
+                elif child.is_file() and name.endswith(".ipynb"):
+                    yield Submission(_student_id(child.stem), child)
+
+
+# --- the CSV ---------------------------------------------------------------------------
+
+class ResultsCSV:
+    """The resumable CSV: complete rows already there are kept; new rows are appended and flushed one by one."""
+
+    def __init__(self, path: str | os.PathLike, force: bool = False):
+        self.path = Path(path)
+        self.done: set[str] = set()
+        if self.path.is_dir():
+            raise InputError(f"--csv {path}: is a folder, not a file")
+        if not self.path.parent.exists():
+            raise InputError(f"--csv {path}: the folder {self.path.parent} does not exist")
+        if force or not self.path.exists() or self.path.stat().st_size == 0:
+            self._create()
+        else:
+            self._resume()
+        try:
+            self.handle = open(self.path, "a", newline="", encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"--csv {path}: cannot be written ({error.strerror})") from None
+        self.writer = csv.writer(self.handle, lineterminator="\n")
+
+    def _create(self) -> None:
+        try:
+            with open(self.path, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerow(COLUMNS)
+        except OSError as error:
+            raise InputError(f"--csv {self.path}: cannot be written ({error.strerror})") from None
+
+    def _resume(self) -> None:
+        try:
+            data = self.path.read_bytes()
+        except OSError as error:
+            raise InputError(f"--csv {self.path}: cannot be read ({error.strerror})") from None
+        complete = data[:data.rfind(b"\n") + 1]   # a row cut short by a kill has no newline yet
+        text = complete.decode("utf-8", "replace")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        if not rows:
+            self._create()
+            return
+        if rows[0] != COLUMNS:
+            raise InputError(
+                f"--csv {self.path} has other columns ({', '.join(rows[0][:6])}{', ...' if len(rows[0]) > 6 else ''}): "
+                f"it is not a {spec.ASSIGNMENT} grades file. Choose another --csv, or pass --force to overwrite it.")
+        good, seen = [rows[0]], set()
+        for row in rows[1:]:
+            if len(row) == len(COLUMNS) and row[0] not in seen and _valid_row(row):
+                good.append(row)
+                seen.add(row[0])
+        if len(good) != len(rows) or len(complete) != len(data):
+            # Rewrite without the cut or broken rows (a temporary file, then an atomic rename).
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            with open(temporary, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(good)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        self.done = seen
+
+    def write(self, row: dict) -> None:
+        self.writer.writerow([row.get(column, "") for column in COLUMNS])
+        self.handle.flush()
+        self.done.add(row["student"])
+
+    def close(self) -> None:
+        try:
+            os.fsync(self.handle.fileno())
+        except OSError:
+            pass
+        self.handle.close()
+
+
+def _valid_row(row: list[str]) -> bool:
+    try:
+        float(row[1]), float(row[2])
+        [float(value) for value in row[3:-1]]
+    except ValueError:
+        return False
+    return True
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- one submission ----------------------------------------------------------------------
+
+@dataclass
+class Graded:
+    """One student's result: the CSV row and what the feedback page shows."""
+
+    row: dict
+    results: list = field(default_factory=list)      # judge.CheckResult, in GRADE_CELLS order
+    flags: list = field(default_factory=list)
+    notes: list = field(default_factory=list)        # sentences for the feedback page
+    output_head: str = ""
+    sgd_probe: dict | None = None
+    student_seconds: float = 0.0
+
+
+def _points(value: float) -> str:
+    return f"{round(float(value), 2):g}"
+
+
+def _row(student: str, results, flags) -> dict:
+    by_id = {result.cell_id: result for result in results}
+    row = {"student": student, "max_score": _points(spec.MAX_SCORE)}
+    total = 0.0
+    for cell_id in CELL_IDS:
+        points = by_id[cell_id].points if cell_id in by_id else 0.0
+        if not math.isfinite(points):
+            points = 0.0
+        points = min(max(points, 0.0), spec.CELLS_BY_ID[cell_id].points)
+        row[cell_id] = _points(points)
+        total += round(points, 2)
+    row["score"] = _points(total)
+    row["flags"] = " ".join(dict.fromkeys(flags))
+    return row
+
+
+def _zero_results(message: str, mistake: str):
+    from autograder.judge import CheckResult
+    return [CheckResult(cell.id, 0.0, cell.points, message, mistake) for cell in spec.GRADE_CELLS]
+
+
+def answer_cells(path: Path) -> list[str]:
+    """The code cells the kernel would run, test cells left out, one source per cell.
+
+    Cells run one by one, as in a kernel: an error in one cell does not stop
+    the next (nbgrader executes with errors allowed).
+    """
+    cells_of = getattr(notebook, "answer_cells", None)
+    if cells_of is not None:
+        return list(cells_of(path))
+    notebook.answer_code(path)      # raises NotebookError for unreadable, non-notebooks, no answers
+    node = notebook.read_notebook(path)
+    return [notebook._strip_magics(notebook._source(cell)) for cell in node.cells
+            if cell.get("cell_type") == "code" and not notebook._is_test(cell)]
+
+
+def _walk_records(probe):
+    if isinstance(probe, dict):
+        for cell in probe.values():
+            if isinstance(cell, dict):
+                for record in cell.get("cases", []) or []:
+                    if isinstance(record, dict):
+                        yield record
+
+
+def _student_seconds(probe) -> float:
+    total = 0.0
+    for record in _walk_records(probe):
+        seconds = record.get("seconds")
+        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
+            total += seconds
+    return total
+
+
+def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int) -> Graded:
+    """Points and flags from a worker's answer; runs only the judge, never student code."""
+    from autograder import judge
+    flags, results, notes = [], [], []
+    top = answer.get("top") or {}
+    if top.get("failure"):
+        flags += [top["failure"], "top-level"]
+        notes.append(f"The notebook's top-level code (outside the functions) failed: {top.get('detail', top['failure'])}. "
+                     "Every function loses its points.")
+    for error in (top.get("errors") or [])[:10]:
+        error = str(error)
+        flags.append("memory" if any(word in error for word in MEMORY_WORDS) else "cell-error")
+        notes.append(f"A cell raised an error when the notebook ran: {error}")
+    functions = answer.get("functions") if isinstance(answer.get("functions"), dict) else {}
+    student_seconds = float(top.get("seconds") or 0.0) if isinstance(top.get("seconds"), (int, float)) else 0.0
+    sgd_probe = None
+    for function in spec.FUNCTIONS:
+        outcome = functions.get(function)
+        if not isinstance(outcome, dict):
+            outcome = {"failure": "error", "detail": "no answer from the worker"}
+        failure = outcome.get("failure")
+        probe = outcome.get("probe") if isinstance(outcome.get("probe"), dict) else None
+        if failure is None and probe is None:
+            failure = "error"
+        if failure is not None:
+            failure = str(failure) if str(failure) in judge.FAILURES else "error"
+            if not top.get("failure"):
+                flags.append(failure)
+                notes.append(f"{function}: {str(outcome.get('detail', failure))[:300]}")
+            results += judge.judge_function(function, None, failure=failure, seed=seed)
+            continue
+        for record in _walk_records(probe):
+            if record.get("timeout"):
+                flags.append("timeout")
+            error = record.get("error")
+            if isinstance(error, str) and any(word in error for word in MEMORY_WORDS):
+                flags.append("memory")
+        student_seconds += _student_seconds(probe)
+        try:
+            results += judge.judge_function(function, probe, seed=seed)
+        except Exception as error:  # a probe the judge cannot read: the child sent nonsense
+            flags.append("error")
+            notes.append(f"{function}: its results could not be judged ({type(error).__name__})")
+            results += judge.judge_function(function, None, failure="error", seed=seed)
+        if function == "sgd":
+            sgd_probe = probe
+    output = answer.get("output") or {}
+    if int(output.get("bytes") or 0) > output_limit:
+        flags.append("output")
+        notes.append(f"The notebook printed {int(output['bytes']):,} bytes; output past "
+                     f"{output_limit:,} bytes is thrown away.")
+    if answer.get("tamper"):
+        flags.append("tamper")
+        names = ", ".join(str(name) for name in answer["tamper"][:6])
+        notes.append(f"The code replaced functions of the grader's libraries ({names}); "
+                     "this cannot change the score, which is computed outside the student's process.")
+    if not sandboxed:
+        flags.append("unsandboxed")
+    graded = Graded(_row(student, results, flags), results, list(dict.fromkeys(flags)), notes,
+                    str(output.get("head") or ""), sgd_probe, student_seconds)
+    return graded
+
+
+def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int, limits: Limits,
+                     sandboxed: bool = True) -> Graded:
+    """Grade one notebook in `sandbox` (restarted if the previous student broke it)."""
+    try:
+        cells = answer_cells(submission.path)
+    except notebook.NotebookError as error:
+        flags = [error.flag] + ([] if sandboxed else ["unsandboxed"])
+        results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag)
+        return Graded(_row(submission.student, results, flags), results, flags, [error.message])
+    request = {"id": submission.student, "cells": cells, "functions": list(spec.FUNCTIONS), "seed": seed,
+               "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
+               "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
+               "output_limit": limits.output_limit}
+    # The worker retries functions in a fresh process after a failure, re-running the top level.
+    budget = (limits.top_timeout + 6) * (len(spec.FUNCTIONS) + 1) + limits.function_timeout * len(spec.FUNCTIONS)
+    try:
+        answer = sandbox.request(request, budget + ANSWER_MARGIN)
+    except WorkerDied as error:
+        answer = {"top": {"failure": "killed", "detail": f"the grading worker died ({error})"}, "functions": {
+            function: {"failure": "killed"} for function in spec.FUNCTIONS}}
+    if answer.get("error"):
+        answer = {"top": {"failure": "killed", "detail": str(answer["error"])[:300]},
+                  "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS}}
+    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit)
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+_WARNED = False
+
+
+def warn_unsandboxed(mode: Mode, stream=None) -> None:
+    global _WARNED
+    if _WARNED:
+        return
+    _WARNED = True
+    stream = stream or sys.stderr
+    bar = "!" * 78
+    print(f"{bar}\nWARNING: grading WITHOUT a sandbox: {mode.reason}.\n"
+          "Student code runs as plain child processes with resource limits only: it can read and\n"
+          "write your files and reach the network. Every row is flagged `unsandboxed`.\n"
+          f"{'RLIMIT_NPROC is not enforced for root: a fork bomb is not contained.' + chr(10) if os.geteuid() == 0 else ''}"
+          f"{bar}", file=stream)
+
+
+def _progress(total: int, enabled: bool | None):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="nb", desc="grading", dynamic_ncols=True, smoothing=0.1, file=sys.stderr)
+
+
+def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.PathLike | None = None,
+                force: bool = False, seed: int | None = None, limits: Limits | None = None,
+                sandbox: str = "auto", progress: bool | None = None, hide=(), quiet: bool = False) -> Summary:
+    """Grade every submission under `paths` into `csv_path`; returns the Summary.
+
+    jobs: sandboxes in parallel (default: the CPU count). feedback: a folder
+    for one HTML page per student. sandbox: 'auto', 'bwrap' (refuse to run
+    without it) or 'none'. hide: more host paths the sandbox must not show
+    (the inputs, the CSV's and feedback's folders and the current folder are
+    hidden anyway).
+    """
+    from autograder.cases import seed_from_env
+    started = time.monotonic()
+    limits = limits or Limits.from_env()
+    seed = seed_from_env(seed)
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    paths = [str(path) for path in paths]
+    if not paths:
+        raise InputError("no PATH given: name notebooks, student folders or a class folder")
+    for path in paths:
+        if not os.path.exists(path):
+            raise InputError(f"{path}: no such file or folder")
+    results = ResultsCSV(csv_path, force=force)
+    total = sum(1 for submission in discover(paths) if submission.student not in results.done)
+    feedback_dir = Path(feedback) if feedback else None
+    if feedback_dir is not None:
+        try:
+            feedback_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"--feedback {feedback}: cannot be created ({error.strerror})") from None
+    mode = choose_mode(sandbox)
+    if not mode.sandboxed and not quiet:
+        warn_unsandboxed(mode)
+    hidden = [os.getcwd(), *paths, str(Path(csv_path).resolve().parent), *map(str, hide)]
+    if feedback_dir is not None:
+        hidden.append(str(feedback_dir.resolve()))
+    options = Options(hide=[os.path.realpath(path) for path in hidden],
+                      env={"MSEGRAD_SEED": str(seed)})
+    summary = Summary(csv=str(csv_path), jobs=jobs, sandboxed=mode.sandboxed)
+    todo = [0]   # submissions handed out, counted by the feeder
+
+    inbox: queue.Queue = queue.Queue(maxsize=2 * jobs)
+    outbox: queue.Queue = queue.Queue(maxsize=4 * jobs)
+    stop = threading.Event()
+    seen: set[str] = set(results.done)
+
+    def feed():
+        try:
+            for submission in discover(paths):
+                if stop.is_set():
+                    break
+                if submission.student in seen:
+                    if submission.student in results.done:
+                        summary.skipped += 1
+                    else:
+                        summary.duplicates += 1
+                        print(f"msegrad grade: warning: {submission.path}: student id {submission.student!r} "
+                              "is already taken by another path; skipped", file=sys.stderr)
+                    continue
+                seen.add(submission.student)
+                todo[0] += 1
+                inbox.put(submission)
+        finally:
+            for _ in range(jobs):
+                inbox.put(None)
+
+    def work():
+        box = Sandbox(mode, options)
+        try:
+            while not stop.is_set():
+                submission = inbox.get()
+                if submission is None:
+                    break
+                try:
+                    graded = grade_submission(box, submission, seed, limits, mode.sandboxed)
+                    page = None
+                    if feedback_dir is not None:
+                        from autograder import feedback as feedback_pages
+                        page = feedback_pages.write_page(feedback_dir, submission.student, graded, seed=seed)
+                    outbox.put(("row", graded, page))
+                except SandboxError as error:
+                    outbox.put(("fatal", error, None))
+                    stop.set()
+                    break
+                except Exception as error:  # a bug for one student must not lose the others
+                    outbox.put(("error", (submission, error), None))
+        finally:
+            box.stop()
+            outbox.put(("done", None, None))
+
+    bar = _progress(total, progress)
+    threads = [threading.Thread(target=feed, name="msegrad-feed", daemon=True)]
+    threads += [threading.Thread(target=work, name=f"msegrad-job-{index}", daemon=True) for index in range(jobs)]
+    for thread in threads:
+        thread.start()
+    fatal = None
+    finished_workers = 0
+    try:
+        while finished_workers < jobs:
+            kind, item, _ = outbox.get()
+            if kind == "done":
+                finished_workers += 1
+            elif kind == "fatal":
+                fatal = item
+            elif kind == "error":
+                submission, error = item
+                print(f"msegrad grade: internal error on {submission.path}: {type(error).__name__}: {error}",
+                      file=sys.stderr)
+            else:
+                graded = item
+                results.write(graded.row)
+                summary.graded += 1
+                summary.total_score += float(graded.row["score"])
+                summary.student_seconds += graded.student_seconds
+                if graded.flags:
+                    summary.flagged += 1
+                    summary.flags.update(word for word in graded.flags if word != "unsandboxed")
+                if bar is not None:
+                    bar.update(1)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        results.close()
+    summary.seconds = time.monotonic() - started
+    if fatal is not None:
+        raise fatal
+    return summary
+
+
+# --- nbgrader's gradebook ----------------------------------------------------------------
+
+@dataclass
+class GradebookComparison:
+    """Students whose nbgrader score is above the isolated one (tampering, or a grader mismatch)."""
+
+    higher: list = field(default_factory=list)      # (student, nbgrader score, isolated score)
+    missing: list = field(default_factory=list)     # students in the CSV with no nbgrader submission
+    compared: int = 0
+
+    def report(self) -> str:
+        lines = [f"compared {self.compared} student{'s' if self.compared != 1 else ''} with nbgrader's gradebook"]
+        if self.higher:
+            lines.append(f"{len(self.higher)} scored HIGHER under nbgrader than in isolation "
+                         "(student code can change nbgrader's checks; look at these first):")
+            for student, theirs, ours in self.higher:
+                lines.append(f"  {student}: nbgrader {theirs:g}, isolated {ours:g}")
+        else:
+            lines.append("no student scored higher under nbgrader than in isolation")
+        if self.missing:
+            lines.append(f"not in the gradebook: {', '.join(self.missing[:10])}{' ...' if len(self.missing) > 10 else ''}")
+        return "\n".join(lines)
+
+
+def _gradebook_url(path) -> str:
+    text = str(path)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float = 1e-6) -> GradebookComparison:
+    """Compare the CSV's isolated scores with nbgrader's; with `write`, store them as manual scores.
+
+    Writing sets ``Grade.manual_score`` of every grade cell of the assignment
+    to the isolated points, so nbgrader's own reports and exports use them.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not Path(str(gradebook)).exists() and "://" not in str(gradebook):
+        raise InputError(f"--gradebook {gradebook}: no such file")
+    comparison = GradebookComparison()
+    notebook_id = spec.NOTEBOOK.rsplit(".", 1)[0]
+    with Gradebook(_gradebook_url(gradebook)) as book:
+        for row in read_csv(csv_path):
+            student = row["student"]
+            try:
+                submission = book.find_submission(spec.ASSIGNMENT, student)
+            except MissingEntry:
+                comparison.missing.append(student)
+                continue
+            comparison.compared += 1
+            theirs, ours = float(submission.score or 0.0), float(row["score"])
+            if theirs > ours + tolerance:
+                comparison.higher.append((student, theirs, ours))
+            if write:
+                for cell_id in CELL_IDS:
+                    try:
+                        grade = book.find_grade(cell_id, notebook_id, spec.ASSIGNMENT, student)
+                    except MissingEntry:
+                        continue
+                    grade.manual_score = float(row[cell_id])
+        if write:
+            book.db.commit()
+    return comparison

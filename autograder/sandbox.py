@@ -1,0 +1,423 @@
+"""The sandbox the student's code runs in: bubblewrap around a warm worker process.
+
+One ``Sandbox`` is one ``python -m autograder.worker`` (torch imported once)
+inside ``bwrap``, serving submissions one after another; the worker forks per
+submission, so no interpreter starts per student. What the sandbox gives:
+
+- its own PID, IPC, UTS and network namespaces: no network at all (loopback
+  is the sandbox's own and is down), no process outside is visible, and when
+  the sandbox ends every process in it ends (``--die-with-parent``, PID 1);
+- a file system of read-only system folders (/usr, /etc, ...), the Python
+  installation, the virtualenv and the ``autograder`` package, and nothing
+  else: the course directory (solutions, gradebook, other students' work),
+  home folders and the submissions are not there; /tmp and /dev/shm are
+  small private tmpfs;
+- an unprivileged user. Run as root, the grader maps the sandbox's user to
+  ``nobody`` (uid 65534) outside, in a user namespace it sets up itself:
+  bwrap's own ``--unshare-user`` would map it to root outside, and the kernel
+  does not enforce RLIMIT_NPROC for root (nor deny root-only files). Run as
+  another user, bwrap's user namespace maps it to that user.
+
+Where bwrap cannot run (not Linux, no bwrap, no user namespaces), the worker
+runs as a plain child process with the same resource limits; ``sandboxed``
+is False, the grader warns once and flags every row ``unsandboxed``.
+"""
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+# The sandbox's user inside its namespace, and whom it is outside when the grader is root.
+SANDBOX_ID = 1000
+NOBODY = 65534
+# Private tmpfs sizes: the student's scratch folder lives in /tmp.
+TMP_SIZE = 64 * 1024 * 1024
+SHM_SIZE = 8 * 1024 * 1024
+# The worker imports torch and matplotlib before it is ready: ~2 s here, more on a busy machine.
+START_SECONDS = 120.0
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be started."""
+
+
+@dataclass
+class Mode:
+    """How workers run: 'bwrap-root', 'bwrap-user' or 'none' (with the reason when not sandboxed)."""
+
+    name: str
+    reason: str = ""
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.name != "none"
+
+
+@dataclass
+class Options:
+    """What the sandbox must hide and where its Python comes from."""
+
+    hide: list[str] = field(default_factory=list)   # host paths that must not be visible (course dir, inputs)
+    python: str = sys.executable
+    env: dict = field(default_factory=dict)          # extra environment for the worker
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def choose_mode(want: str = "auto") -> Mode:
+    """The best isolation available here. want: 'auto', 'bwrap' (fail if impossible) or 'none'."""
+    if want == "none":
+        return Mode("none", "isolation turned off (--no-sandbox)")
+    reason = ""
+    if not sys.platform.startswith("linux"):
+        reason = f"bubblewrap needs Linux, this is {sys.platform}"
+    elif shutil.which("bwrap") is None:
+        reason = "bwrap is not installed (Debian: apt-get install bubblewrap; scripts/system-packages.sh)"
+    else:
+        name = "bwrap-root" if os.geteuid() == 0 else "bwrap-user"
+        problem = _try_bwrap(name)
+        if problem is None:
+            return Mode(name)
+        reason = problem
+    if want == "bwrap":
+        raise SandboxError(f"cannot sandbox: {reason}")
+    return Mode("none", reason)
+
+
+_TRIED: dict[str, str | None] = {}
+
+
+def _try_bwrap(name: str) -> str | None:
+    """None if a bwrap sandbox of this kind starts here, else why not (cached per process)."""
+    if name in _TRIED:
+        return _TRIED[name]
+    argv = bwrap_command(name, ["/bin/true"], Options(python=sys.executable))
+    try:
+        process = _spawn(name, argv, stdin=None, result_w=None, log=subprocess_log())
+        status = _wait(process.pid, 20.0)
+        log = process.read_log()
+        problem = None if status == 0 else f"bwrap failed: {log.strip() or f'status {status}'}"
+    except (OSError, SandboxError) as error:
+        problem = f"bwrap failed: {error}"
+    _TRIED[name] = problem
+    return problem
+
+
+def subprocess_log():
+    return tempfile.TemporaryFile(prefix="msegrad-sandbox-", suffix=".log")
+
+
+def _is_under(path: str, roots) -> bool:
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def bind_paths(python: str) -> list[str]:
+    """Host folders the worker needs besides the system ones: Python, the virtualenv, this package."""
+    import autograder
+    paths = []
+    for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                 os.path.dirname(os.path.dirname(os.path.realpath(python))),
+                 os.path.dirname(os.path.dirname(python)),
+                 str(Path(autograder.__file__).resolve().parent)):
+        real = os.path.realpath(path)
+        for candidate in {path, real}:
+            if candidate and candidate != "/" and candidate not in paths:
+                paths.append(candidate)
+    return paths
+
+
+def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
+    """The bwrap argument list for `command` (a list starting with the program)."""
+    argv = ["bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session"]
+    if mode == "bwrap-root":
+        # The user and network namespaces already exist (see _spawn); the
+        # worker starts as the namespace's root and drops to SANDBOX_ID itself.
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        argv += ["--unshare-user", "--unshare-net", "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID)]
+    bound: list[str] = []
+    for directory in SYSTEM_DIRS:
+        if os.path.islink(directory):
+            argv += ["--symlink", os.readlink(directory), directory]
+        elif os.path.isdir(directory):
+            argv += ["--ro-bind", directory, directory]
+            bound.append(directory)
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp",
+             "--size", str(SHM_SIZE), "--perms", "1777", "--tmpfs", "/dev/shm"]
+    # Anything to hide that a system bind exposed is covered by an empty tmpfs.
+    for path in options.hide:
+        real = os.path.realpath(path)
+        if any(_is_under(directory, [real]) for directory in SYSTEM_DIRS):
+            continue   # never hide / or a system folder itself (e.g. a course run from /)
+        if _is_under(real, bound):
+            argv += ["--tmpfs", real]
+    made: set[str] = set(bound) | {"/tmp", "/dev", "/proc"}
+    for path in bind_paths(options.python):
+        if not os.path.exists(path):
+            continue
+        if _is_under(path, bound) and not _is_under(os.path.realpath(path), options.hide):
+            continue
+        # bwrap makes missing parents 0700: make them 0755 so the sandbox user can traverse them.
+        parents = []
+        parent = os.path.dirname(path)
+        while parent not in ("/", "") and parent not in made and not _is_under(parent, bound):
+            parents.append(parent)
+            parent = os.path.dirname(parent)
+        for directory in reversed(parents):
+            argv += ["--perms", "0755", "--dir", directory]
+            made.add(directory)
+        argv += ["--ro-bind", path, path]
+        made.add(path)
+    argv += ["--chdir", "/tmp", "--clearenv"]
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+           "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    env.update(options.env)
+    for key, value in env.items():
+        argv += ["--setenv", key, str(value)]
+    return argv + ["--"] + command
+
+
+def worker_command(mode: str, python: str) -> list[str]:
+    command = [python, "-I", "-m", "autograder.worker", "--result-fd", "3"]
+    if mode == "bwrap-root":
+        command += ["--drop-to", str(SANDBOX_ID)]
+    if mode.startswith("bwrap"):
+        command += ["--pid-namespace", "--scratch", "/tmp/scratch"]
+    return command
+
+
+class _Process:
+    def __init__(self, pid: int, log):
+        self.pid = pid
+        self.log = log
+
+    def read_log(self, limit: int = 4000) -> str:
+        try:
+            self.log.seek(0)
+            return self.log.read(limit).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+
+def _spawn(mode: str, argv: list[str], stdin: int | None, result_w: int | None, log) -> _Process:
+    """Fork and exec argv with stdin, fd 3 = result_w, stdout to /dev/null, stderr to log.
+
+    In 'bwrap-root' mode the child first enters new user and network
+    namespaces whose maps the parent writes: the namespace's root is root
+    outside (so bwrap can read the Python installation under /root and set up
+    its mounts), SANDBOX_ID is `nobody` outside (the user the worker drops to).
+    """
+    unshare = _libc().unshare if mode == "bwrap-root" else None
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    pid = os.fork()
+    if pid == 0:  # the child: only fd juggling, a syscall and exec, then nothing Python-level
+        try:
+            fds = [stdin if stdin is not None else devnull, devnull, log.fileno(),
+                   result_w if result_w is not None else devnull, ready_w, go_r]
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in fds]
+            for target, fd in enumerate(high):
+                os.dup2(fd, target)
+            os.closerange(6, 65536)
+            if unshare is not None:
+                if unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+                    os.write(2, b"msegrad: unshare(CLONE_NEWUSER|CLONE_NEWNET) failed\n")
+                    os._exit(126)
+            os.write(4, b"u")
+            if os.read(5, 1) != b"g":
+                os._exit(126)
+            os.close(4)
+            os.close(5)
+            os.execvp(argv[0], argv)
+        except BaseException:
+            pass
+        os._exit(127)
+    os.close(ready_w)
+    os.close(go_r)
+    os.close(devnull)
+    try:
+        if os.read(ready_r, 1) != b"u":
+            raise SandboxError("the sandbox process did not start")
+        if mode == "bwrap-root":
+            try:
+                with open(f"/proc/{pid}/uid_map", "w") as handle:
+                    handle.write(f"0 0 1\n{SANDBOX_ID} {NOBODY} 1\n")
+                # The child's gid is mapped straight to nobody's group: it never runs as group root.
+                with open(f"/proc/{pid}/gid_map", "w") as handle:
+                    handle.write(f"0 0 1\n{SANDBOX_ID} {NOBODY} 1\n")
+            except OSError as error:
+                raise SandboxError(f"cannot map the sandbox user ({error})") from None
+        os.write(go_w, b"g")
+    except BaseException:
+        _kill_wait(pid)
+        raise
+    finally:
+        os.close(ready_r)
+        os.close(go_w)
+    return _Process(pid, log)
+
+
+def _wait(pid: int, seconds: float):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.005)
+
+
+def _kill_wait(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+class WorkerDied(RuntimeError):
+    """The worker ended or stopped answering in the middle of a request."""
+
+
+class Sandbox:
+    """A warm worker in a sandbox; ``request`` sends one submission and returns the worker's answer."""
+
+    def __init__(self, mode: Mode, options: Options | None = None):
+        self.mode = mode
+        self.options = options or Options()
+        self.process: _Process | None = None
+        self.stdin_w = self.result_r = None
+        self.buffer = b""
+        self.host_scratch = None
+        self.info: dict = {}
+        self.starts = 0
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.mode.sandboxed
+
+    def start(self) -> None:
+        stdin_r, self.stdin_w = os.pipe()
+        self.result_r, result_w = os.pipe()
+        command = worker_command(self.mode.name, self.options.python)
+        if self.mode.sandboxed:
+            argv = bwrap_command(self.mode.name, command, self.options)
+        else:
+            self.host_scratch = tempfile.mkdtemp(prefix="msegrad-scratch-")
+            argv = command + ["--scratch", os.path.join(self.host_scratch, "s")]
+            argv = ["env", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
+                    *(f"{key}={value}" for key, value in self.options.env.items())] + argv
+        log = subprocess_log()
+        try:
+            self.process = _spawn(self.mode.name, argv, stdin_r, result_w, log)
+        finally:
+            os.close(stdin_r)
+            os.close(result_w)
+        self.buffer = b""
+        self.starts += 1
+        try:
+            self.info = self._read_line(START_SECONDS)
+        except WorkerDied:
+            text = self.process.read_log()
+            self.stop()
+            raise SandboxError(f"the grading worker did not start: {text.strip()[-2000:] or 'no message'}") from None
+        if not self.info.get("ready"):
+            self.stop()
+            raise SandboxError(f"the grading worker did not start: {self.info}")
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request; the answer, or WorkerDied (the sandbox is then stopped)."""
+        if self.process is None:
+            self.start()
+        try:
+            data = json.dumps(message).encode() + b"\n"
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.stdin_w, view):]
+            return self._read_line(timeout)
+        except (OSError, WorkerDied) as error:
+            self.stop()
+            raise WorkerDied(str(error) or "the worker ended") from None
+
+    def _read_line(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerDied(f"no answer within {timeout:g} s")
+            ready, _, _ = select.select([self.result_r], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self.result_r, 1 << 20)
+            if not chunk:
+                raise WorkerDied("the worker ended")
+            self.buffer += chunk
+            if len(self.buffer) > 256 * 1024 * 1024:
+                raise WorkerDied("the worker's answer is far too large")
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        try:
+            answer = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise WorkerDied(f"the worker's answer is not JSON ({error})") from None
+        if not isinstance(answer, dict):
+            raise WorkerDied("the worker's answer is not a JSON object")
+        return answer
+
+    def stop(self) -> None:
+        """End the worker and, with it, everything in the sandbox."""
+        if self.process is not None:
+            try:
+                os.write(self.stdin_w, b'{"quit": true}\n')
+            except OSError:
+                pass
+            if _wait(self.process.pid, 0.5) is None:
+                _kill_wait(self.process.pid)
+            try:
+                self.process.log.close()
+            except OSError:
+                pass
+            self.process = None
+        for fd in (self.stdin_w, self.result_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.stdin_w = self.result_r = None
+        if self.host_scratch:
+            shutil.rmtree(self.host_scratch, ignore_errors=True)
+            self.host_scratch = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
