@@ -110,15 +110,14 @@ def _classify_gradient(function: str, case: GradientCase, record: dict, toleranc
     """(passed, kind, detail). kind is a mistake id, or a KIND_SENTENCES key."""
     if "error" in record:
         if record.get("timeout"):
-            return False, "timeout", record["error"]
-        if record["error"].startswith("NotImplementedError"):
-            return False, "not_implemented", record["error"]
-        return False, "error", record["error"]
+            return False, "timeout", record["error"].removeprefix("timeout: ")
+        return False, _error_kind(record["error"]), record["error"]
     output = record.get("output", {})
     if output.get("type") == "None":
         return False, "returns_none", "returned None"
     if "error" in output or "shape" not in output:
-        return False, "wrong_type", f"returned a {output.get('type', 'value')}"
+        kind_name = output.get("type", "value").rsplit(".", 1)[-1]
+        return False, "wrong_type", f"it returned a {kind_name}"
     expected, scale, inputs = _expected_gradient(function, case)
     n = len(case.y)
     shape = tuple(output["shape"])
@@ -148,6 +147,14 @@ def _classify_gradient(function: str, case: GradientCase, record: dict, toleranc
             return False, "summed_over_instances", f"returned one number, expected shape {want}"
         return False, "shape", f"returned shape {shape}, expected {want}"
     return False, "unknown", f"expected {_fmt(expected)}, got {_fmt(got)} (relative error {_relative(got, expected, scale):.1e})"
+
+
+def _error_kind(error: str) -> str:
+    if error.startswith("NotImplementedError"):
+        return "not_implemented"
+    if error.startswith("MemoryError") or "can't allocate memory" in error or "not enough memory" in error:
+        return "memory"
+    return "error"
 
 
 def _sentence(function: str, kind: str) -> str:
@@ -180,9 +187,14 @@ def _summarise(cell: spec.GradeCell, cases, outcomes, what: str) -> CheckResult:
     where = f"on {case.label}"
     if passed and len(forms) == 1 and kind in ("error", "wrong_type", "shape"):
         where = f"when m and b are {forms.pop()}s (e.g. {case.label})"
-    message = (f"{passed}/{total} cases pass. {sentence}: {detail}, {where}."
-               if kind in KIND_SENTENCES else
-               f"{passed}/{total} cases pass. {sentence} ({detail}, {where}.)")
+    if kind in ("not_implemented", "missing"):
+        message = sentence
+    elif kind == "returns_none":
+        message = f"{passed}/{total} cases pass. {sentence} (on {case.label}.)"
+    elif kind in KIND_SENTENCES:
+        message = f"{passed}/{total} cases pass. {sentence}: {detail}, {where}."
+    else:
+        message = f"{passed}/{total} cases pass. {sentence} ({detail}, {where}.)"
     return CheckResult(cell.id, points, cell.points, message, kind, details)
 
 
@@ -222,10 +234,8 @@ def _descent_error(got, expected, case: DescentCase) -> float:
 def _classify_descent(case: DescentCase, record: dict):
     if "error" in record:
         if record.get("timeout"):
-            return False, "timeout", record["error"]
-        if record["error"].startswith("NotImplementedError"):
-            return False, "not_implemented", record["error"]
-        return False, "error", record["error"]
+            return False, "timeout", record["error"].removeprefix("timeout: ")
+        return False, _error_kind(record["error"]), record["error"]
     if "pair" not in record:
         output = record.get("output", {})
         if output.get("type") == "None":
@@ -272,8 +282,10 @@ def _judge_cost_decreases(cell, cases, records, outcomes) -> CheckResult:
                 if kind in KIND_SENTENCES and kind != "unknown"), None)
     if bad is not None:
         case, kind, detail = bad
-        return CheckResult(cell.id, 0.0, cell.points,
-                           f"{_sentence('sgd', kind)}: {detail}, on {case.label}.", kind)
+        message = _sentence("sgd", kind)
+        if kind not in ("not_implemented", "missing"):
+            message += f": {detail}, on {case.label}."
+        return CheckResult(cell.id, 0.0, cell.points, message, kind)
     costs = []
     for case, record in zip(cases, records):
         x, y, _, _ = case.effective()

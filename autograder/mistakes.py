@@ -76,7 +76,7 @@ GRADIENT_MISTAKES = (
             "usually a shape (n, 1) tensor meeting a shape (n,) one and broadcasting to n x n; "
             "keep every vector of shape (n,).",
             lambda x, y, m, b, yh, f: 2.0 * np.sum(_e(y, yh)) * np.sum(x) / len(y)),
-    *(Mistake("broadcast_n_by_n", ("dC_dm", "dC_db", "dC_dyhat"),
+    *(Mistake("broadcast_n_by_n", ("dC_dm",),
               "mixes every instance with every other: a shape (n, 1) tensor met a shape (n,) one and "
               "broadcast to an n x n matrix (y_hat_i - y_j), so the sum runs over all pairs i, j; "
               "keep every vector of shape (n,) so each residual pairs with its own x_i.",
@@ -104,9 +104,10 @@ KIND_SENTENCES = {
     "error": "raised an error",
     "timeout": "did not finish in time (an endless loop, or far too much work per call?)",
     "returns_none": "returned None: is the `return` statement missing?",
-    "wrong_type": "returned something that is not a number or tensor",
+    "wrong_type": "does not return a number or tensor",
     "shape": "has the wrong shape",
     "not_finite": "returned NaN or infinity (a division by zero, or an overflow?)",
+    "memory": "asked for more memory than a check allows",
     "autograd": "uses autograd; this exercise asks for the derivative by hand, so it earns no points here",
     "unknown": "does not match autograd, and matches none of the common mistakes",
 }

@@ -32,9 +32,10 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
 ''',
 }
 
-# student id -> (what the sample shows, {function: source or None})
+# student id -> (what the sample shows, {function: source or None}, {function: mistake id the
+# feedback must name}). A function with no expected mistake must earn full marks.
 STUDENTS = {
-    "ada": ("correct, written like the lecture", {}),
+    "ada": ("correct, written like the lecture", {}, {}),
     "grace": ("correct, with torch.mean and in-place updates on floats", {
         "dC_dyhat": '''\
 def dC_dyhat(yhat, y):
@@ -59,7 +60,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b -= lr * step_b
     return m, b
 ''',
-    }),
+    }, {}),
     "alan": ("correct, with numpy and an explicit loop over instances", {
         "dC_dyhat": '''\
 def dC_dyhat(yhat, y):
@@ -68,6 +69,7 @@ def dC_dyhat(yhat, y):
 ''',
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
+    import numpy as np
     x_, y_ = x.double().numpy(), y.double().numpy()
     m_, b_ = float(m), float(b)
     return float(np.mean(2 * (m_ * x_ + b_ - y_) * x_))
@@ -79,55 +81,55 @@ def dC_db(x, y, m, b):
         total += 2 * (float(m) * xi + float(b) - yi)
     return total / len(x)
 ''',
-    }),
+    }, {}),
     "barbara": ("forgot the factor 2 in dC/dm", {
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
     yhat = m * x + b
     return torch.sum((yhat - y) * x) / len(y)
 ''',
-    }),
+    }, {'dC_dm': 'missing_two'}),
     "claude": ("summed instead of averaging in dC/dyhat", {
         "dC_dyhat": '''\
 def dC_dyhat(yhat, y):
     return 2 * (yhat - y)
 ''',
-    }),
+    }, {'dC_dyhat': 'missing_mean'}),
     "donald": ("sign flipped in dC/db", {
         "dC_db": '''\
 def dC_db(x, y, m, b):
     yhat = m * x + b
     return 2 * torch.sum(y - yhat) / len(y)
 ''',
-    }),
+    }, {'dC_db': 'sign_flipped'}),
     "edsger": ("dC/dm without the x from the chain rule", {
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
     yhat = m * x + b
     return 2 * torch.mean(yhat - y)
 ''',
-    }),
+    }, {'dC_dm': 'missing_x'}),
     "frances": ("dC/db with an x", {
         "dC_db": '''\
 def dC_db(x, y, m, b):
     yhat = m * x + b
     return 2 * torch.mean((yhat - y) * x)
 ''',
-    }),
+    }, {'dC_db': 'has_x'}),
     "guido": ("per-instance vector instead of a sum in dC/dm", {
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
     yhat = m * x + b
     return 2 * (yhat - y) * x / len(y)
 ''',
-    }),
+    }, {'dC_dm': 'per_instance'}),
     "hedy": ("shape (n, 1) against (n,): broadcast to n x n in dC/dm", {
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
     yhat = (m * x + b).reshape(-1, 1)
     return 2 * torch.mean((yhat - y) * x) * len(y)
 ''',
-    }),
+    }, {'dC_dm': 'broadcast_n_by_n'}),
     "ivan": ("autograd inside dC/dm", {
         "dC_dm": '''\
 def dC_dm(x, y, m, b):
@@ -136,7 +138,7 @@ def dC_dm(x, y, m, b):
     cost.backward()
     return m.grad
 ''',
-    }),
+    }, {'dC_dm': 'autograd'}),
     "john": ("off-by-one epoch count in sgd", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -146,7 +148,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b = b - lr * grad_b
     return m, b
 ''',
-    }),
+    }, {'sgd': 'off_by_one_more'}),
     "katherine": ("updates m before computing b's gradient", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -155,7 +157,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b = b - lr * dC_db(x, y, m, b)
     return m, b
 ''',
-    }),
+    }, {'sgd': 'sequential_update'}),
     "linus": ("gradient ascent", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -165,13 +167,13 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b = b + lr * grad_b
     return m, b
 ''',
-    }),
+    }, {'sgd': 'gradient_ascent'}),
     "margaret": ("hard-coded the lecture's end point", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
     return -0.4681258499622345, 1.7542961835861206
 ''',
-    }),
+    }, {'sgd': 'hard_coded'}),
     "niklaus": ("closed-form least squares instead of descent", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -179,7 +181,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
     solution = torch.linalg.lstsq(A, y.double().unsqueeze(1)).solution
     return solution[0, 0].item(), solution[1, 0].item()
 ''',
-    }),
+    }, {'sgd': 'closed_form'}),
     "olga": ("missing learning rate in the update", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -189,15 +191,15 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b = b - grad_b
     return m, b
 ''',
-    }),
-    "peter": ("untouched stubs", {"dC_dyhat": None, "dC_dm": None, "dC_db": None, "sgd": None}),
+    }, {'sgd': 'missing_lr'}),
+    "peter": ("untouched stubs", {"dC_dyhat": None, "dC_dm": None, "dC_db": None, "sgd": None}, {'dC_dyhat': 'not_implemented', 'dC_dm': 'not_implemented', 'dC_db': 'not_implemented', 'sgd': 'not_implemented'}),
     "radia": ("a crash: dC/db indexes past the end", {
         "dC_db": '''\
 def dC_db(x, y, m, b):
     yhat = m * x + b
     return 2 * sum((yhat[i] - y[i]) for i in range(len(y) + 1)) / len(y)
 ''',
-    }),
+    }, {'dC_db': 'error'}),
     "shafi": ("an infinite loop in sgd", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):
@@ -207,5 +209,39 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         b = b - lr * dC_db(x, y, m, b)
     return m, b
 ''',
-    }),
+    }, {'sgd': 'timeout'}),
+    "ken": ("NaN from a division by zero in dC/db", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum(yhat - y) / (len(y) - len(x))
+''',
+    }, {'dC_db': 'not_finite'}),
+    "mary": ("forgot the return in dC/dyhat", {
+        "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    gradient = 2 * (yhat - y) / len(y)
+''',
+    }, {'dC_dyhat': 'returns_none'}),
+    "nat": ("dC/db returns a list", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    return [2 * torch.sum(m * x + b - y).item() / len(y)]
+''',
+    }, {'dC_db': 'wrong_type'}),
+    "pat": ("divides by n twice in dC/db", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    n = len(y)
+    return 2 / n * torch.mean(m * x + b - y)
+''',
+    }, {'dC_db': 'double_mean'}),
+    "tim": ("a kernel crash: sgd aborts the process", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    import os
+    os.abort()
+''',
+    }, {'sgd': 'crash'}),
+
 }

@@ -1,0 +1,76 @@
+"""``msegrad check NOTEBOOK``: the visible checks, outside Jupyter, for students.
+
+Runs the notebook's code (not its test cells) in this process, then each
+visible check, and prints one line per check: what passed, or the mistake.
+Exit status 0 when every check run passed, 1 otherwise, 2 for a notebook
+that cannot be read.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from autograder import spec
+from autograder.notebook import NotebookError, answer_code
+
+TOP_LEVEL_SECONDS = 60
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("check", help="check a notebook with the visible checks, outside Jupyter",
+                                   description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=Path, help="your mse_gradient.ipynb")
+    parser.add_argument("--all", action="store_true",
+                        help="also run the hidden checks (for instructors; students see them after grading)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show every case of every check")
+    return parser
+
+
+def _run_notebook_code(code: str, name: str) -> tuple[dict, str | None]:
+    """Execute the student's code; returns its namespace and an error line when the code raised."""
+    from autograder.probes import CheckTimeout, _time_limit
+
+    namespace: dict = {"__name__": "__main__"}
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        compiled = compile(code, name, "exec")
+        with _time_limit(TOP_LEVEL_SECONDS):
+            exec(compiled, namespace)
+    except CheckTimeout:
+        return namespace, f"the notebook's code did not finish within {TOP_LEVEL_SECONDS} s"
+    except SyntaxError as error:
+        return namespace, f"SyntaxError in your code: {error.msg} (line {error.lineno}: {(error.text or '').strip()})"
+    except BaseException as error:  # the student's code may raise anything, SystemExit included
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == name]
+        where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+        return namespace, f"your code raised {type(error).__name__}: {error}{where}"
+    return namespace, None
+
+
+def run(args) -> int:
+    from autograder.checks import format_result, run_check
+
+    try:
+        code = answer_code(args.notebook)
+    except NotebookError as error:
+        print(f"msegrad check: {error.message}", file=sys.stderr)
+        return 2
+    namespace, problem = _run_notebook_code(code, str(args.notebook))
+    if problem:
+        print(f"note: {problem}; checking what was defined before it.")
+    cells = [cell for cell in spec.GRADE_CELLS if cell.visible or args.all]
+    earned = possible = 0.0
+    for cell in cells:
+        result = run_check(cell.id, namespace)
+        earned += result.points
+        possible += result.max_points
+        print(format_result(result))
+        if args.verbose:
+            for line in result.details:
+                print(f"        {line}")
+    kind = "all checks" if args.all else "the visible checks"
+    print(f"{earned:g}/{possible:g} points on {kind}"
+          + ("" if args.all else f"; hidden checks ({spec.MAX_SCORE - possible:g} more points) run when graded."))
+    return 0 if earned >= possible else 1

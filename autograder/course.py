@@ -1,0 +1,150 @@
+"""Driving nbgrader on a course directory: release, submit, autograde, feedback, export.
+
+The repository root is a course directory (nbgrader_config.py, solutions/,
+exercises/). Tests and the demo can also work on a copy in a temporary
+folder, so nothing they do touches the committed release.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from autograder import spec
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE_FILES = ("nbgrader_config.py", "solutions")
+RESULT_LINE = re.compile(r"^\[(PASS|PART|FAIL)\] (\w+): ([\d.]+)/([\d.]+)  (.*)$")
+
+
+class NbgraderError(RuntimeError):
+    pass
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    # nbgrader runs alembic as a program: the venv's bin/ must be on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+STUDENT_FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
+
+
+def nbgrader(course_dir: Path, *args: str, quiet: bool = True,
+             allow_student_failures: bool = False) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in the course directory; NbgraderError with its log when it fails.
+
+    With ``allow_student_failures``, a run that failed only for some students
+    (nbgrader still grades the others) is not an error.
+    """
+    command = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(command, cwd=course_dir, env=_env(), capture_output=True, text=True)
+    per_student = allow_student_failures and STUDENT_FAILED.search(result.stdout + result.stderr)
+    if result.returncode != 0 and not per_student:
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed ({result.returncode}):\n"
+                            f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    if not quiet:
+        sys.stdout.write(result.stdout)
+    return result
+
+
+def make_course(target: Path) -> Path:
+    """A fresh course directory at ``target`` with the repository's config and source notebook."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COURSE_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def release_path(course_dir: Path) -> Path:
+    return course_dir / "exercises" / spec.ASSIGNMENT / spec.NOTEBOOK
+
+
+def generate_release(course_dir: Path) -> Path:
+    """``nbgrader generate_assignment``: solutions/ -> exercises/ (stubs, hidden tests removed)."""
+    nbgrader(course_dir, "generate_assignment", spec.ASSIGNMENT, "--force")
+    return release_path(course_dir)
+
+
+def fill_answers(release: Path, answers: dict[str, str | None]):
+    """The release notebook with answer cells replaced: {function: source}; None keeps the stub."""
+    notebook = nbformat.read(release, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        function = grade_id[: -len("_answer")] if grade_id.endswith("_answer") else None
+        if function in answers and answers[function] is not None:
+            cell.source = answers[function].rstrip("\n")
+    return notebook
+
+
+def submit(course_dir: Path, student: str, notebook_path: Path) -> Path:
+    """Put a notebook where nbgrader expects a submission."""
+    target = course_dir / "submitted" / student / spec.ASSIGNMENT / spec.NOTEBOOK
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(notebook_path, target)
+    return target
+
+
+def autograde(course_dir: Path) -> list[str]:
+    """``nbgrader autograde``; returns the students nbgrader could not grade (left for manual grading)."""
+    result = nbgrader(course_dir, "autograde", spec.ASSIGNMENT, "--create", "--force",
+                      allow_student_failures=True)
+    return sorted(set(STUDENT_FAILED.findall(result.stdout + result.stderr)))
+
+
+def generate_feedback(course_dir: Path) -> None:
+    nbgrader(course_dir, "generate_feedback", spec.ASSIGNMENT, "--force")
+
+
+def export(course_dir: Path) -> Path:
+    nbgrader(course_dir, "export")
+    return course_dir / "grades.csv"
+
+
+def cell_scores(course_dir: Path) -> dict[str, dict[str, float]]:
+    """{student: {grade cell id: score}} from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    scores: dict[str, dict[str, float]] = {}
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+        assignment = gradebook.find_assignment(spec.ASSIGNMENT)
+        for submission in assignment.submissions:
+            notebook = gradebook.find_submission_notebook(spec.NOTEBOOK.removesuffix(".ipynb"),
+                                                          spec.ASSIGNMENT, submission.student.id)
+            scores[submission.student.id] = {grade.name: float(grade.score) for grade in notebook.grades}
+    return scores
+
+
+def check_messages(notebook_path: Path) -> dict[str, tuple[str, float, float, str]]:
+    """{cell id: (PASS|PART|FAIL, points, max, message)} printed by the checks in an executed notebook."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    found = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                for line in output.get("text", "").splitlines():
+                    match = RESULT_LINE.match(line)
+                    if match:
+                        mark, cell_id, points, maximum, message = match.groups()
+                        found[cell_id] = (mark, float(points), float(maximum), message)
+    return found
+
+
+def feedback_path(course_dir: Path, student: str) -> Path:
+    return course_dir / "feedback" / student / spec.ASSIGNMENT / spec.NOTEBOOK.replace(".ipynb", ".html")
+
+
+def autograded_path(course_dir: Path, student: str) -> Path:
+    return course_dir / "autograded" / student / spec.ASSIGNMENT / spec.NOTEBOOK
