@@ -7,6 +7,7 @@ page is one self-contained file.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import math
@@ -32,7 +33,9 @@ pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; max-height: 20rem; 
 
 def page_name(student: str) -> str:
     """A file name for the student's page that cannot leave the feedback folder."""
-    name = _SAFE_NAME.sub("_", student).lstrip(".") or "_"
+    name = _SAFE_NAME.sub("_", student).lstrip(".")[:100] or "_"
+    if name != student:   # keep "a.b" and "a_b" (or two odd ids) from sharing a page
+        name += "-" + hashlib.sha1(student.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return f"{name}.html"
 
 

@@ -1,0 +1,1 @@
+"""Submissions that attack the isolated grader, and the notebooks they come in."""
