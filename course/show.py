@@ -35,8 +35,7 @@ def relative(target: Path, base: Path | None = None) -> str:
 class Table:
     """A table of numbers; headers are Markdown (may hold $LaTeX$), cells are strings.
 
-    Shows as a compact HTML table (the first column, the row names, left-aligned)
-    or as Markdown.
+    Shows as a compact HTML table or as Markdown.
     """
 
     def __init__(self, headers: list[str], rows: list[list]):
@@ -48,17 +47,24 @@ class Table:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        # The notebook CSS gives tables a fixed layout at full width; a table of
-        # numbers reads better sized to its contents.
-        def cell(tag, value, column):
-            align = "left" if column == 0 else "right"
-            return f'<{tag} style="padding: 0.25em 0.8em; text-align: {align};">{_inline(value)}</{tag}>'
+        # Column widths are fixed from the text they hold. With an automatic layout the
+        # exported page stretched tables to full width: MathJax measures the width
+        # of each formula's container (for line breaking) while the table is laid out.
+        widths = [max(_width_em(text) for text in column) for column in zip(self.headers, *self.rows)]
+        cols = "".join(f'<col style="width: {w:.1f}em">' for w in widths)
+        head = "".join(f"<th>{_inline(h)}</th>" for h in self.headers)
+        body = "".join("<tr>" + "".join(f"<td>{_inline(v)}</td>" for v in row) + "</tr>" for row in self.rows)
+        return (f'<table style="table-layout: fixed; width: {sum(widths):.1f}em; margin: 0.5em 0;">'
+                f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
-        head = "".join(cell("th", h, j) for j, h in enumerate(self.headers))
-        body = "".join("<tr>" + "".join(cell("td", v, j) for j, v in enumerate(row)) + "</tr>"
-                       for row in self.rows)
-        return ('<table style="table-layout: auto; width: auto; margin: 0.5em 0;">'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+def _width_em(text: str) -> float:
+    """A column width (em) that fits ``text``: about 0.6 em a character of text or of a
+    formula's symbols (its TeX commands and braces left out), plus the cell's padding."""
+    formulas = re.findall(r"\$([^$]*)\$", text)
+    plain = re.sub(r"\$[^$]*\$", "", text).replace("`", "").replace("**", "")
+    symbols = sum(len(re.sub(r"\\[a-zA-Z]+|[{}_^ \\,]", "", f)) + 1 for f in formulas)
+    return 1.6 + 0.6 * (len(plain) + symbols)
 
 
 def _inline(text: str) -> str:

@@ -129,6 +129,12 @@ def test_table_shows_whole_numbers_without_decimals_and_no_negative_zero():
     assert table.rows == [["1", "0", "0.0000"], ["2", "1", "1.2346"], ["3", "7", "-2.0000"]]
 
 
+def test_table_html_has_fixed_column_widths_and_escapes_text():
+    page = show.Table(["", "$x_i$", "`code`"], [["a < b", "1.5", "**2**"]])._repr_html_()
+    assert "table-layout: fixed" in page and page.count("<col ") == 3
+    assert "a &lt; b" in page and "<code>code</code>" in page and "<b>2</b>" in page
+
+
 def test_video_link_resolves_from_the_page_folder(tmp_path, monkeypatch):
     videos = tmp_path / "media" / "videos"
     videos.mkdir(parents=True)
@@ -176,7 +182,10 @@ def test_exported_page_has_inline_plots_and_resolving_links(exported, name):
     lesson = lessons[name]
     page = lesson.html.read_text(encoding="utf-8")
     assert page.count('src="data:image/png;base64,') >= 1, f"{name}: no inline plot"
-    for src in re.findall(r'<video src="([^"]+)"', page):
+    videos = re.findall(r'<video[^>]*\ssrc="([^"]+)"', page)
+    calls = sum(cell.source.count("show.video(") for cell in lesson.notebook.cells)
+    assert len(videos) + page.count("is not rendered yet") == calls, f"{name}: a video cell shows nothing"
+    for src in videos:
         target = (lesson.html.parent / unquote(html.unescape(src))).resolve()
         assert target.is_file(), f"{name}: video {src} does not resolve from {lesson.html.parent}"
     for href in re.findall(r'href="([^"]+\.(?:ipynb|html))"', page):
