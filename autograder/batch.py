@@ -614,6 +614,10 @@ def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float
     Writing sets ``Grade.manual_score`` of every grade cell of the assignment
     to the isolated points, so nbgrader's own reports and exports use them.
     """
+    # nbgrader runs alembic as a program: it must find this environment's bin/.
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     from nbgrader.api import Gradebook, MissingEntry
 
     if not Path(str(gradebook)).exists() and "://" not in str(gradebook):

@@ -54,6 +54,10 @@ REAP_SECONDS = 2.0
 # cells, between functions): a fork and a flush, milliseconds unless S is broken.
 STEP_SECONDS = 5.0
 
+# matplotlib's config and font cache in the sandbox, made before the worker
+# drops its privileges, so students can read but not change it.
+MPLCONFIG = "/tmp/.matplotlib"
+
 DEFAULTS = {
     "top_timeout": 30.0,       # wall seconds for all top-level cells
     "function_timeout": 60.0,  # wall seconds for one function's probe (all its cells)
@@ -451,7 +455,7 @@ class Worker:
         answer = {"id": request.get("id"), "functions": {}, "top": None, "tamper": []}
         output = {"bytes": 0, "head": b""}
         attempts = 0
-        while functions and attempts <= len(request["functions"]):
+        while (functions or attempts == 0) and attempts <= len(request["functions"]):
             attempts += 1
             self.counter += 1
             scratch = os.path.join(self.scratch_root, f"s{self.counter}")
@@ -460,7 +464,7 @@ class Worker:
                 functions = self._attempt(request, scratch, functions, limits, answer, output)
             finally:
                 answer["leftover_processes"] = answer.get("leftover_processes", 0) + self.kill_all()
-                _cleanup(self.scratch_root)
+                _cleanup(self.scratch_root, sandboxed=self.in_pid_namespace)
         answer["output"] = {"bytes": output["bytes"],
                             "head": output["head"].decode("utf-8", "replace"),
                             "limit": request["output_limit"]}
@@ -491,7 +495,7 @@ class Worker:
         first_attempt = answer["top"] is None
         status = None
         try:
-            while message_r in open_fds and pending:
+            while message_r in open_fds and (pending or not top_seen):
                 now = time.monotonic()
                 if now >= phase_deadline:
                     if current is None and not top_seen:
@@ -643,16 +647,17 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def _cleanup(scratch_root: str) -> None:
-    """Empty the scratch root (and /dev/shm in the sandbox), whatever the student left there."""
-    for root in (scratch_root, "/dev/shm"):
+def _cleanup(scratch_root: str, sandboxed: bool) -> None:
+    """Empty the scratch root and, in the sandbox, its private /tmp and /dev/shm, whatever the student left."""
+    keep = {os.path.abspath(scratch_root), MPLCONFIG}
+    for root in [scratch_root] + (["/tmp", "/dev/shm"] if sandboxed else []):
         try:
             entries = os.listdir(root)
         except OSError:
             continue
         for name in entries:
             path = os.path.join(root, name)
-            if root == "/dev/shm" and not os.access(path, os.W_OK):
+            if path in keep:
                 continue
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
@@ -716,9 +721,8 @@ def main(argv: list[str] | None = None) -> int:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if args.drop_to is not None:
         # Before the drop: a private matplotlib config folder the student cannot write.
-        mpl = "/tmp/.matplotlib"
-        os.makedirs(mpl, mode=0o755, exist_ok=True)
-        os.environ["MPLCONFIGDIR"] = mpl
+        os.makedirs(MPLCONFIG, mode=0o755, exist_ok=True)
+        os.environ["MPLCONFIGDIR"] = MPLCONFIG
         _warm_up()
         os.setgroups([])
         os.setgid(args.drop_to)
