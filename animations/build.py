@@ -57,11 +57,25 @@ def tex_template() -> TexTemplate:
 
 
 def mtex(*parts: str, font_size: float = FONT_SIZE, **kwargs) -> MathTex:
-    return MathTex(*parts, font_size=font_size, tex_template=tex_template(), **kwargs)
+    return lighten(MathTex(*parts, font_size=font_size, tex_template=tex_template(), **kwargs))
 
 
 def text(body: str, font_size: float = SMALL_FONT_SIZE, **kwargs) -> Tex:
-    return Tex(body, font_size=font_size, tex_template=tex_template(), **kwargs)
+    return lighten(Tex(body, font_size=font_size, tex_template=tex_template(), **kwargs))
+
+
+def lighten(tex: MathTex) -> MathTex:
+    """Drop what Manim keeps from parsing the SVG, once the outlines exist.
+
+    Every glyph keeps its parsed svgelements path and every MathTex a table of
+    SVG groups; animations deep-copy both (about 50 ms per equation copy here).
+    The outlines, colours and parts (``tex_string``) stay.
+    """
+    for mob in tex.get_family():
+        if hasattr(mob, "path_obj"):
+            mob.path_obj = None
+    tex.id_to_vgroup_dict = {}
+    return tex
 
 
 # --------------------------------------------------------------------------
