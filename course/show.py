@@ -58,20 +58,31 @@ class Table:
                 f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def _width_em(text: str) -> float:
-    """A column width (em) that fits ``text``: about 0.6 em a character of text or of a
-    formula's symbols (its TeX commands and braces left out), plus the cell's padding."""
-    formulas = re.findall(r"\$([^$]*)\$", text)
-    plain = re.sub(r"\$[^$]*\$", "", text).replace("`", "").replace("**", "")
-    symbols = sum(len(re.sub(r"\\[a-zA-Z]+|[{}_^ \\,]", "", f)) + 1 for f in formulas)
-    return 1.6 + 0.6 * (len(plain) + symbols)
-
-
 def _inline(text: str) -> str:
     """Markdown `code` and **bold** as HTML; the rest escaped ($LaTeX$ is left to MathJax)."""
     text = html.escape(text, quote=False)
     text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
     return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+
+
+# A brace group, with at most one level of nested braces inside.
+_GROUP = r"\{((?:[^{}]|\{[^{}]*\})*)\}"
+
+
+def _symbols(formula: str) -> int:
+    """Roughly how many symbols wide a TeX formula is: a command counts as one symbol,
+    braces and spacing as none, a fraction as its wider part."""
+    formula = re.sub(r"\\frac" + _GROUP + _GROUP,
+                     lambda mt: max(mt.group(1), mt.group(2), key=_symbols), formula)
+    return len(re.sub(r"[{}_^ ]|\\[,;! ]", "", re.sub(r"\\[a-zA-Z]+", "X", formula)))
+
+
+def _width_em(text: str) -> float:
+    """A column width (em) that fits ``text``: 0.6 em a character of text, 0.8 em a symbol
+    of a formula, plus the cell's padding. Too narrow, and MathJax breaks the formula."""
+    formulas = re.findall(r"\$([^$]*)\$", text)
+    plain = re.sub(r"\$[^$]*\$", "", text).replace("`", "").replace("**", "")
+    return 2.0 + 0.6 * len(plain) + 0.8 * sum(_symbols(f) for f in formulas)
 
 
 def table(columns: dict, digits: int = 4, index: str = "i") -> Table:
