@@ -1,0 +1,280 @@
+"""The Gradescope bundle: its layout, and run_autograder on the sample class against msegrad grade.
+
+One grading run for the module: every submission's run_autograder starts at
+once (each in its own temporary folder standing in for /autograder), and
+``msegrad grade`` (batch.grade_paths) grades the same notebooks meanwhile.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from autograder import batch, gradescope, spec
+
+ROOT = Path(__file__).resolve().parent.parent
+CLASS = ROOT / "examples" / "class"
+SEED = 4242   # not the course's default: the bundle's seed must reach the checks
+# student -> what the sample shows (examples/submissions.py)
+SAMPLES = {
+    "ada": "correct",
+    "barbara": "a mistake: the factor 2 missing in dC/dm",
+    "peter": "untouched stubs",
+    "radia": "a crash: dC/db indexes past the end",
+    "tim": "sgd aborts its process",
+}
+NOT_JSON = "not-json"          # a file named .ipynb that is not a notebook
+NO_NOTEBOOK = "no-notebook"    # no .ipynb at all
+
+
+def _validator():
+    schema = json.loads(gradescope.SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    return gradescope.build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", seed=SEED)
+
+
+def _fake_root(folder: Path, bundle: Path) -> Path:
+    """A folder laid out like Gradescope's /autograder: source/ (the bundle) and venv/bin/python."""
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(folder / "source")
+    for name in ("run_autograder", "setup.sh"):   # extractall drops the mode bits; Gradescope keeps them
+        (folder / "source" / name).chmod(0o755)
+    python = folder / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+    python.chmod(0o755)
+    (folder / "submission").mkdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(bundle, tmp_path_factory):
+    """{case: results.json as a dict} from run_autograder, and msegrad grade's CSV rows for the same notebooks."""
+    base = tmp_path_factory.mktemp("gradescope")
+    roots, notebooks = {}, []
+    for student in SAMPLES:
+        root = _fake_root(base / student, bundle)
+        source = CLASS / student / spec.ASSIGNMENT / spec.NOTEBOOK
+        shutil.copy(source, root / "submission" / spec.NOTEBOOK)
+        roots[student] = root
+        notebooks.append(source)
+    roots[NOT_JSON] = _fake_root(base / NOT_JSON, bundle)
+    (roots[NOT_JSON] / "submission" / spec.NOTEBOOK).write_text("%PDF-1.4 a printout, not a notebook\n")
+    copy = base / "class" / NOT_JSON / spec.ASSIGNMENT / spec.NOTEBOOK
+    copy.parent.mkdir(parents=True)
+    shutil.copy(roots[NOT_JSON] / "submission" / spec.NOTEBOOK, copy)
+    notebooks.append(copy)
+    roots[NO_NOTEBOOK] = _fake_root(base / NO_NOTEBOOK, bundle)
+    (roots[NO_NOTEBOOK] / "submission" / "mse_gradient.py").write_text("def dC_dyhat(yhat, y): ...\n")
+
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("MSEGRAD_")}
+    processes = {}
+    for case, root in roots.items():
+        processes[case] = subprocess.Popen(
+            [str(root / "source" / "run_autograder")], cwd=root,
+            env={**environment, gradescope.ROOT_VARIABLE: str(root)},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    csv_path = base / "grades.csv"
+    summary = {}
+    thread = threading.Thread(target=lambda: summary.update(
+        done=batch.grade_paths(notebooks, csv_path, jobs=2, seed=SEED, limits=batch.Limits(), progress=False)))
+    thread.start()
+    logs = {case: process.communicate(timeout=600)[0] for case, process in processes.items()}
+    thread.join(600)
+    results = {}
+    for case, root in roots.items():
+        path = root / "results" / "results.json"
+        assert path.exists(), f"{case}: no results.json; run_autograder said:\n{logs[case]}"
+        results[case] = json.loads(path.read_text())
+    rows = {row["student"]: row for row in batch.read_csv(csv_path)}
+    return {"results": results, "rows": rows, "logs": logs, "roots": roots}
+
+
+# --- the bundle ---------------------------------------------------------------------------
+
+def test_bundle_has_setup_and_run_autograder_at_the_root_and_executable(bundle):
+    with zipfile.ZipFile(bundle) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+    for name in ("setup.sh", "run_autograder"):
+        assert name in infos, f"{name} is not at the zip's root"
+        mode = infos[name].external_attr >> 16
+        assert stat.S_ISREG(mode) and mode & 0o111 == 0o111, f"{name} is not executable ({oct(mode)})"
+    assert not any(name.endswith("/setup.sh") for name in infos), "a second setup.sh inside a folder"
+
+
+def test_bundle_carries_the_whole_package_source_and_no_caches(bundle):
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+    package = ROOT / "autograder"
+    expected = {f"{gradescope.SOURCE_DIR}/autograder/{path.relative_to(package).as_posix()}"
+                for path in package.rglob("*.py") if "__pycache__" not in path.parts}
+    assert expected <= names, sorted(expected - names)
+    assert f"{gradescope.SOURCE_DIR}/autograder/gradescope/results.schema.json" in names
+    assert f"{gradescope.SOURCE_DIR}/pyproject.toml" in names
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+
+
+def test_setup_pins_cpu_torch_and_every_requirement(bundle):
+    import torch
+    with zipfile.ZipFile(bundle) as archive:
+        setup = archive.read("setup.sh").decode()
+        requirements = archive.read("requirements.txt").decode().split()
+        config = json.loads(archive.read(gradescope.CONFIG_NAME))
+    version = torch.__version__.split("+")[0]
+    assert f'"torch=={version}" --index-url https://download.pytorch.org/whl/cpu' in setup
+    assert "bubblewrap" in setup and "apt-get install" in setup
+    assert sorted(name.split("==")[0] for name in requirements) == sorted(gradescope.RUNTIME_PACKAGES)
+    assert all("==" in line for line in requirements)
+    assert config["seed"] == SEED
+
+
+def test_bundle_scripts_are_valid_bash(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(tmp_path)
+    for name in ("setup.sh", "run_autograder"):
+        check = subprocess.run(["bash", "-n", str(tmp_path / name)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_cli_builds_the_bundle(tmp_path, capsys):
+    from autograder.cli import main
+    assert main(["gradescope", "--out", str(tmp_path / "a.zip"), "--seed", "7", "--timeout", "20"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    config = gradescope.read_config_from_zip(tmp_path / "a.zip")
+    assert config == {"seed": 7, "limits": {"function_timeout": 20.0}}
+    assert main(["gradescope", "--out", str(tmp_path / "missing" / "a.zip")]) == 2
+
+
+# --- run_autograder -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", [*SAMPLES, NOT_JSON, NO_NOTEBOOK])
+def test_results_validate_against_the_specification(graded, case):
+    result = graded["results"][case]
+    _validator().validate(result)
+    assert [test["name"].split(":")[0] for test in result["tests"]] == [cell.id for cell in spec.GRADE_CELLS]
+    for test, cell in zip(result["tests"], spec.GRADE_CELLS):
+        assert test["max_score"] == cell.points
+        assert test["visibility"] == ("visible" if cell.visible else "after_due_date")
+        assert test["status"] == ("passed" if test["score"] >= cell.points else "failed")
+        assert test["output_format"] == "md" and test["output"]
+    assert result["score"] == pytest.approx(sum(test["score"] for test in result["tests"]), abs=0.011)
+
+
+@pytest.mark.parametrize("case", [*SAMPLES, NOT_JSON])
+def test_scores_equal_msegrad_grade(graded, case):
+    result, row = graded["results"][case], graded["rows"][case]
+    assert result["score"] == float(row["score"])
+    for test in result["tests"]:
+        cell_id = test["extra_data"]["cell_id"]
+        assert test["score"] == float(row[cell_id]), cell_id
+    flags = row["flags"].split()
+    assert result["extra_data"]["flags"] == flags
+
+
+def test_correct_and_mistaken_and_stub_scores(graded):
+    results = graded["results"]
+    assert results["ada"]["score"] == spec.MAX_SCORE
+    assert all(test["status"] == "passed" for test in results["ada"]["tests"])
+    assert results["peter"]["score"] == 0
+    barbara = {test["extra_data"]["cell_id"]: test for test in results["barbara"]["tests"]}
+    for cell in spec.cells_for("dC_dm"):
+        assert barbara[cell.id]["score"] == 0
+        assert barbara[cell.id]["extra_data"]["mistake"] == "missing_two"
+        assert "`missing_two`" in barbara[cell.id]["output"]
+        assert "factor 2" in barbara[cell.id]["output"]
+    assert results["barbara"]["score"] == spec.MAX_SCORE - sum(cell.points for cell in spec.cells_for("dC_dm"))
+
+
+def test_a_process_killed_by_the_student_costs_only_its_function(graded):
+    tim = graded["results"]["tim"]
+    by_function = {}
+    for test in tim["tests"]:
+        by_function.setdefault(spec.CELLS_BY_ID[test["extra_data"]["cell_id"]].function, []).append(test["score"])
+    assert sum(by_function["sgd"]) == 0
+    assert all(sum(by_function[name]) == sum(c.points for c in spec.cells_for(name)) for name in ("dC_dyhat", "dC_dm"))
+    assert tim["extra_data"]["flags"]
+
+
+def test_not_a_notebook_scores_zero_and_says_why(graded):
+    not_json = graded["results"][NOT_JSON]
+    assert not_json["score"] == 0
+    assert "not valid JSON" in not_json["tests"][0]["output"]
+    missing = graded["results"][NO_NOTEBOOK]
+    assert missing["score"] == 0
+    assert "No Jupyter notebook" in missing["output"] and "mse\\_gradient.py" in missing["output"]
+    assert missing["extra_data"]["submitted"] == ["mse_gradient.py"]
+
+
+def test_extra_data_replays_with_one_command(graded):
+    import numpy
+    import torch
+    result = graded["results"]["barbara"]
+    extra = result["extra_data"]
+    assert extra["seed"] == SEED
+    assert extra["versions"]["torch"] == torch.__version__
+    assert extra["versions"]["numpy"] == numpy.__version__
+    assert set(extra["versions"]) == {"python", "torch", "numpy", "msegrad"}
+    replay = extra["replay"]
+    assert replay == f"MSEGRAD_SEED={SEED} msegrad grade {spec.NOTEBOOK} --csv replay.csv"
+    assert replay in result["output"]
+    assert f"replay: {replay}" in graded["logs"]["barbara"]
+    # The command is one msegrad grade can parse.
+    import argparse
+    from autograder.cli import grade
+    parser = grade.add_parser(argparse.ArgumentParser().add_subparsers())
+    args = parser.parse_args(shlex.split(replay)[3:])
+    assert args.paths == [spec.NOTEBOOK] and args.csv == "replay.csv"
+
+
+def test_run_autograder_without_a_working_python_still_writes_a_result(bundle, tmp_path):
+    root = _fake_root(tmp_path, bundle)
+    (root / "venv" / "bin" / "python").write_text("#!/bin/sh\nexit 3\n")
+    shutil.copy(CLASS / "ada" / spec.ASSIGNMENT / spec.NOTEBOOK, root / "submission")
+    subprocess.run([str(root / "source" / "run_autograder")], cwd=root, check=True, capture_output=True,
+                   env={**os.environ, gradescope.ROOT_VARIABLE: str(root)})
+    result = json.loads((root / "results" / "results.json").read_text())
+    _validator().validate(result)
+    assert result["score"] == 0 and "status 3" in result["output"]
+
+
+# --- pieces ------------------------------------------------------------------------------
+
+def test_find_notebook_prefers_the_course_notebook_and_skips_checkpoints(tmp_path):
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / spec.NOTEBOOK).write_text("{}")
+    (tmp_path / "aaa.ipynb").write_text("{}")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / spec.NOTEBOOK).write_text("{}")
+    found, files = gradescope.find_notebook(tmp_path)
+    assert found == tmp_path / "work" / spec.NOTEBOOK
+    assert files == ["aaa.ipynb", f"work/{spec.NOTEBOOK}"]
+    (tmp_path / "work" / spec.NOTEBOOK).unlink()
+    assert gradescope.find_notebook(tmp_path)[0] == tmp_path / "aaa.ipynb"
+    assert gradescope.find_notebook(tmp_path / "absent") == (None, [])
+
+
+def test_markdown_escaping_keeps_student_text_literal():
+    assert gradescope.md_escape("a*b_c <script> [x](y) `z`") == r"a\*b\_c \<script\> \[x\](y) \`z\`"
+
+
+def test_root_is_overridable_only_by_its_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv(gradescope.ROOT_VARIABLE, raising=False)
+    assert gradescope.root_folder() == Path("/autograder")
+    monkeypatch.setenv(gradescope.ROOT_VARIABLE, str(tmp_path))
+    assert gradescope.root_folder() == tmp_path
