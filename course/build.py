@@ -238,12 +238,15 @@ That is one number per instance, $n$ in all. Autograd keeps the same numbers in 
 '''),
     code(r'''
 u = y_hat - y
-by_hand = ref.dC_dyhat(y_hat, y)  # 2/n (y_hat_i - y_i), shape (n,)
+dC_du = 2 * u / n                 # link 1
+by_hand = dC_du * 1               # link 2: du_i/dy_hat_i = 1
 display(show.table({LATEX["x"]: x, LATEX["y"]: y, LATEX["y_hat"]: y_hat, LATEX["u"]: u,
+                    LATEX["dC_du"]: dC_du,
                     LATEX["dC_dyhat"] + r"\ \text{by hand}": by_hand,
+                    "`reference.dC_dyhat`": ref.dC_dyhat(y_hat, y),
                     LATEX["dC_dyhat"] + r"\ \text{autograd}": y_hat.grad}))
-show.md(f"Largest relative difference between the two columns: "
-        f"{ref.relative_error(by_hand.detach(), y_hat.grad):.1e}")
+show.md(f"Largest relative difference between the last three columns: "
+        f"{max(ref.relative_error(by_hand.detach(), y_hat.grad), ref.relative_error(ref.dC_dyhat(y_hat, y).detach(), y_hat.grad)):.1e}")
 '''),
     md(r'''
 ## Link 3: from the predictions to $m$ and $b$
@@ -457,17 +460,20 @@ step would use the sum of all the gradients so far, as shown above.
 '''),
     code(r'''
 epochs = ref.LECTURE_EPOCHS - rounds  # the lecture's epochs, less the rounds already taken
-path = [(row[1], row[2], row[3]) for row in history]
+path = [(start["m"], start["b"], start["C"])] + [row[1:4] for row in history]  # (m, b, C) after k steps
 for epoch in range(epochs):
     optimizer.zero_grad()
     C = ref.mse(ref.predict(x, m, b), y)
     C.backward()
+    path.append((m.item(), b.item(), C.item()))
     optimizer.step()
-    path.append((m.item(), b.item(), ref.cost(x, y, m, b).item()))
-steps = 1 + rounds + epochs
 C = ref.cost(x, y, m, b)
+path.append((m.item(), b.item(), C.item()))
+steps = len(path) - 1
 show.md(f"{ref.LECTURE_EPOCHS} epochs after the first step, {steps} steps in all: "
         f"$m$ = **{m.item():.4f}**, $b$ = **{b.item():.4f}**, $C$ = **{C.item():.4f}**")
+display(show.Table(["step", "$m$", "$b$", "$C$"],
+                   [[k, *(f"{v:.4f}" for v in path[k])] for k in (0, 1, 5, 10, 50, 100, 500, steps)]))
 '''),
     code(r'''
 lecture = ref.lecture_descent()  # the lecture's run: one step, then its epochs
@@ -493,13 +499,13 @@ ax.legend(loc="best")
 plt.show()
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-costs = [start["C"]] + [c for *_, c in path]
+costs = [c for *_, c in path]
 plots.cost_history(axes[0], costs, label="gradient descent")
 axes[0].axhline(C_best, linestyle="--", color=COLOURS["reference"], label="least squares")
 axes[0].set_title("cost per step", color=COLOURS["C"])
 axes[0].legend()
 plots.cost_contours(axes[1], x, y, m_range=(-1.0, 1.0), b_range=(-0.5, 2.2))
-plots.path(axes[1], [start["m"]] + [p[0] for p in path], [start["b"]] + [p[1] for p in path],
+plots.path(axes[1], [p[0] for p in path], [p[1] for p in path],
            label="gradient descent")
 axes[1].legend(loc="upper right")
 fig.tight_layout()

@@ -86,9 +86,10 @@ def _width_em(text: str) -> float:
 
 
 def table(columns: dict, digits: int = 4, index: str = "i") -> Table:
-    """One row per instance i = 1..n; ``columns`` maps a LaTeX header to n numbers.
+    """One row per instance i = 1..n; ``columns`` maps a header to n numbers.
 
-    Columns of whole numbers (like the lecture's x) are shown without decimals.
+    Headers are LaTeX, or `code` when they start with a backquote. Columns of
+    whole numbers (like the lecture's x) are shown without decimals.
     """
     values = {name: np.asarray(_numbers(col), dtype=float) for name, col in columns.items()}
     n = len(next(iter(values.values())))
@@ -96,7 +97,7 @@ def table(columns: dict, digits: int = 4, index: str = "i") -> Table:
     rows = [[str(i + 1), *(f"{col[i]:.0f}" if whole[name] else f"{col[i] + 0.0:.{digits}f}"
                            for name, col in values.items())]
             for i in range(n)]
-    return Table([f"${header}$" for header in [index, *values]], rows)
+    return Table([header if header.startswith("`") else f"${header}$" for header in [index, *values]], rows)
 
 
 def video_output(name: str, width: int = 720, video_dir: Path | None = None):
