@@ -413,7 +413,7 @@ class Plot:
 
 
 def tick_step(span) -> float:
-    raw = (span[1] - span[0]) / 4
+    raw = (span[1] - span[0]) / 5
     power = 10 ** math.floor(math.log10(raw))
     for mult in (1, 2, 5, 10):
         if mult * power >= raw:
