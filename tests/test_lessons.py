@@ -2,6 +2,7 @@
 from a clean kernel they show the lecture's numbers, inline plots and working links."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -24,6 +25,7 @@ LESSONS = export.lesson_paths()
 NAMES = [path.stem for path in LESSONS]
 
 
+@functools.cache
 def lecture_numbers() -> dict[str, tuple[float, int, str]]:
     """name -> (value from the reference, decimals shown, the source lecture's number)."""
     run = ref.lecture_descent()
