@@ -14,6 +14,7 @@ import html
 import os
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,17 @@ async def execute_async(path: Path, html_dir: Path) -> nbformat.NotebookNode:
     env = {**os.environ, show.LESSON_BASE_ENV: str(Path(html_dir).resolve())}
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
                             resources={"metadata": {"path": str(COURSE)}})
-    await client.async_execute(env=env)
+    # The kernel process's own stderr (start-up notices, crash reports) is kept
+    # aside and shown only if the lesson fails; cell output is captured either way.
+    with tempfile.TemporaryFile(mode="w+") as kernel_log:
+        try:
+            await client.async_execute(env=env, stderr=kernel_log)
+        except Exception as error:
+            kernel_log.seek(0)
+            log = kernel_log.read().strip()
+            if log:
+                error.add_note(f"kernel stderr:\n{log[-2000:]}")
+            raise
     return nb
 
 
