@@ -27,7 +27,6 @@ system:
 $(VENV)/.installed: pyproject.toml scripts/system-packages.sh
 	@bash scripts/system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[all]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null

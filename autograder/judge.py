@@ -165,7 +165,9 @@ def _sentence(function: str, kind: str) -> str:
     for mistake in DESCENT_MISTAKES:
         if mistake.id == kind:
             return f"{name} {mistake.sentence}"
-    return f"{name} {KIND_SENTENCES.get(kind, KIND_SENTENCES['unknown'])}"
+    if kind in KIND_SENTENCES:
+        return f"{name} {KIND_SENTENCES[kind]}"
+    return f"{name} {FAILURES.get(kind, KIND_SENTENCES['unknown'])}"
 
 
 def _summarise(cell: spec.GradeCell, cases, outcomes, what: str) -> CheckResult:
