@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from contourpy import contour_generator
 from manim import (
-    DOWN, LEFT, RIGHT, UL, UP, UR,
+    DOWN, LEFT, RIGHT, UP,
     Axes, DashedLine, Dot, Line, MathTex, Star, Tex, TexTemplate,
     VGroup, VMobject, config,
 )
 
 from autograder import reference as ref
-from autograder.notation import COLOURS, EQUATIONS, LATEX
+from autograder.notation import COLOURS, LATEX
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # LaTeX output is cached here, outside any media directory, so every render and
@@ -135,9 +135,9 @@ def plain(tex: str) -> str:
 
 
 def same_tex(a: str, b: str) -> bool:
-    """Equal up to colour wrappers, whitespace and thin spaces."""
+    """Equal up to colour wrappers, whitespace and braces around a single token (x^{2} = x^2)."""
     def norm(s: str) -> str:
-        return re.sub(r"\s+|\\,", "", plain(s))
+        return re.sub(r"\{(\w)\}", r"\1", re.sub(r"\s+", "", plain(s)))
     return norm(a) == norm(b)
 
 
@@ -155,6 +155,7 @@ def parts() -> dict[str, str]:
         "C": sym("C"), "=": "=", "+": "+", "-": "-", "(": "(", ")": ")", ")^2": ")^2",
         "1/n": r"\frac{1}{n}", "2/n": r"\frac{2}{n}", "sum": r"\sum_{i=1}^{n}",
         "y_hat": sym("y_hat"), "y": sym("y"), "x": sym("x"), "m": sym("m"), "b": sym("b"),
+        r"\,x": r"\, " + sym("x"),   # x_i after a bracket, with the notation table's thin space
         "u": sym("u"), "u^2": squared("u"), "2u/n": r"\frac{2 %s}{n}" % sym("u"),
         "1": "1",
         "dC_du": partial("C", "u"), "du_dyhat": partial("u", "y_hat"),
@@ -175,9 +176,9 @@ LINES: dict[str, list[str]] = {
     "model": ["y_hat", "=", "m", "x", "+", "b"],
     "dyhat_dm": ["dyhat_dm", "=", "x"],
     "dyhat_db": ["dyhat_db", "=", "1"],
-    "chain_m": ["dC_dm", "=", "sum", "dC_dyhat", "dyhat_dm", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")", "x"],
+    "chain_m": ["dC_dm", "=", "sum", "dC_dyhat", "dyhat_dm", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")", r"\,x"],
     "chain_b": ["dC_db", "=", "sum", "dC_dyhat", "dyhat_db", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")"],
-    "dC_dm": ["dC_dm", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")", "x"],
+    "dC_dm": ["dC_dm", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")", r"\,x"],
     "dC_db": ["dC_db", "=", "2/n", "sum", "(", "y_hat", "-", "y", ")"],
 }
 
@@ -244,7 +245,7 @@ STEPS: list[Step] = [
     Step("model", (), "model"),
     Step("dyhat_dm", ("model",), "dyhat_dm", {"y_hat": "dyhat_dm"}),
     Step("dyhat_db", ("model",), "dyhat_dm", {"y_hat": "dyhat_db", "b": "1"}),
-    Step("chain_m", ("dC_dyhat", "dyhat_dm"), "chain_m"),
+    Step("chain_m", ("dC_dyhat", "dyhat_dm"), "chain_m", {"x": r"\,x"}),
     Step("chain_b", ("dC_dyhat", "dyhat_db"), "chain_m"),
 ]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +61,7 @@ def render(scenes: list[str] | None = None, quality: str = "low", media_dir: Pat
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     bars = progress and jobs == 1
     pending = list(enumerate(names, 1))
-    running: list[tuple[int, str, subprocess.Popen, float]] = []
+    running: list[tuple] = []  # (index, name, process, start time, log file)
     failures = []
 
     def start(i: int, name: str) -> None:
@@ -70,19 +69,30 @@ def render(scenes: list[str] | None = None, quality: str = "low", media_dir: Pat
                    "--media-dir", str(media_dir), "--tex-dir", str(tex_dir)] + (["--progress"] if bars else [])
         if progress:
             print(f"[{i}/{len(names)}] {name} ({quality}) ...", flush=True)
-        output = None if bars else subprocess.PIPE
-        proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=output,
+        # without progress bars the worker's output goes to a file, shown only on failure
+        log = None if bars else tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log,
                                 stderr=None if bars else subprocess.STDOUT, text=True)
-        running.append((i, name, proc, time.perf_counter()))
+        running.append((i, name, proc, time.perf_counter(), log))
 
     while pending or running:
         while pending and len(running) < max(1, jobs):
             start(*pending.pop(0))
-        i, name, proc, began = running.pop(0)
-        log, _ = proc.communicate()
+        done = None
+        while done is None:  # whichever finishes first
+            done = next((job for job in running if job[2].poll() is not None), None)
+            if done is None:
+                time.sleep(0.1)
+        running.remove(done)
+        i, name, proc, began, log = done
+        output = ""
+        if log is not None:
+            log.seek(0)
+            output = log.read()
+            log.close()
         path = output_path(name, media_dir)
         if proc.returncode != 0 or not path.exists():
-            failures.append(f"rendering {name} failed (exit {proc.returncode})" + (f"\n{log}" if log else ""))
+            failures.append(f"rendering {name} failed (exit {proc.returncode})" + (f"\n{output}" if output else ""))
         elif progress:
             print(f"[{i}/{len(names)}] {name}: {time.perf_counter() - began:.1f} s -> {path}", flush=True)
     if failures:

@@ -11,12 +11,11 @@ or with Manim directly (PYTHONHASHSEED=0 keeps renders identical run to run):
 from __future__ import annotations
 
 from manim import (
-    AnimationGroup, Create, FadeIn, FadeOut, FadeTransform, LaggedStart, ReplacementTransform, Scene,
-    UpdateFromAlphaFunc, Write, linear,
+    DOWN, AnimationGroup, Create, FadeIn, FadeOut, FadeTransform, LaggedStart, ReplacementTransform,
+    Scene, UpdateFromAlphaFunc, Write, linear,
 )
 
 from animations import build
-from manim import DOWN
 
 build.use_tex_cache()
 

@@ -116,6 +116,7 @@ def test_every_step_grows_out_of_lines_already_shown():
 def test_each_symbol_keeps_its_colour_in_every_line(derivation):
     table = build.parts()
     symbol_of = {table[s]: s for s in ("C", "y_hat", "y", "x", "m", "b", "u")}
+    symbol_of[table[r"\,x"]] = "x"
     seen = set()
     lines = [line for stage in derivation.stages for line in stage.values()]
     for line in lines:
