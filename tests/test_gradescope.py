@@ -217,7 +217,7 @@ def test_not_a_notebook_scores_zero_and_says_why(graded):
     assert "not valid JSON" in not_json["tests"][0]["output"]
     missing = graded["results"][NO_NOTEBOOK]
     assert missing["score"] == 0
-    assert "No Jupyter notebook" in missing["output"] and "mse\\_gradient.py" in missing["output"]
+    assert "No Jupyter notebook" in missing["output"] and "`mse_gradient.py`" in missing["output"]
     assert missing["extra_data"]["submitted"] == ["mse_gradient.py"]
 
 
@@ -232,7 +232,7 @@ def test_extra_data_replays_with_one_command(graded):
     assert set(extra["versions"]) == {"python", "torch", "numpy", "msegrad"}
     replay = extra["replay"]
     assert replay == f"MSEGRAD_SEED={SEED} msegrad grade {spec.NOTEBOOK} --csv replay.csv"
-    assert replay in result["output"]
+    assert f"`{replay}`" in result["output"]
     assert f"replay: {replay}" in graded["logs"]["barbara"]
     # The command is one msegrad grade can parse.
     import argparse
@@ -271,6 +271,22 @@ def test_find_notebook_prefers_the_course_notebook_and_skips_checkpoints(tmp_pat
 
 def test_markdown_escaping_keeps_student_text_literal():
     assert gradescope.md_escape("a*b_c <script> [x](y) `z`") == r"a\*b\_c \<script\> \[x\](y) \`z\`"
+    assert gradescope.md_code("mse_gradient.ipynb") == "`mse_gradient.ipynb`"
+    assert gradescope.md_code("a`b") == "``a`b``"
+    assert gradescope.md_code("`x\ny") == "`` `x y ``"
+
+
+def test_bundled_source_installs_as_a_package_with_its_data(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(tmp_path / "source")
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+         "--target", str(tmp_path / "site"), str(tmp_path / "source" / gradescope.SOURCE_DIR)],
+        capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    installed = tmp_path / "site" / "autograder"
+    assert (installed / "gradescope" / "results.schema.json").exists()
+    assert (installed / "worker.py").exists() and (installed / "cli" / "gradescope.py").exists()
 
 
 def test_root_is_overridable_only_by_its_variable(monkeypatch, tmp_path):

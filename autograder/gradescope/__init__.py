@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import stat
 import sys
@@ -263,6 +264,15 @@ def md_escape(text: str) -> str:
     return "".join("\\" + char if char in _MARKDOWN_SPECIAL else char for char in str(text))
 
 
+def md_code(text: str) -> str:
+    """Text as a Markdown code span, whatever backticks it holds (backslashes are literal in code spans)."""
+    text = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _test_number(cell: spec.GradeCell) -> str:
     function_index = spec.FUNCTIONS.index(cell.function) + 1
     cell_index = spec.cells_for(cell.function).index(cell) + 1
@@ -274,7 +284,7 @@ def _test(cell: spec.GradeCell, points: float, message: str, mistake: str | None
     passed = points >= cell.points
     lines = []
     if not passed and mistake:
-        lines.append(f"**Mistake:** `{mistake}`")
+        lines.append(f"**Mistake:** {md_code(mistake)}")
     lines.append(md_escape(message))
     return {
         "name": f"{cell.id}: {cell.description}",
@@ -301,15 +311,15 @@ def results_from_graded(graded, *, seed: int, notebook_name: str, limits, mode_n
         tests.append(_test(cell, points, message, result.mistake if result is not None else "error"))
     score = float(graded.row["score"])
     replay = replay_command(seed, notebook_name, limits)
-    lines = [f"**Score: {score:g} / {spec.MAX_SCORE:g}** for `{md_escape(notebook_name)}`. "
+    lines = [f"**Score: {score:g} / {spec.MAX_SCORE:g}** for {md_code(notebook_name)}. "
              "Checks marked hidden are shown after the due date."]
     if graded.flags:
-        lines.append("**Flags:** " + ", ".join(f"`{md_escape(flag)}`" for flag in graded.flags))
+        lines.append("**Flags:** " + ", ".join(md_code(flag) for flag in graded.flags))
     for note in graded.notes[:10]:
         lines.append("- " + md_escape(note[:500]))
     if submitted and len(submitted) > 1:
-        lines.append(f"Graded `{md_escape(notebook_name)}` of {len(submitted)} submitted files.")
-    lines.append(f"Graded in isolation with seed {seed}; to replay: `{replay}`")
+        lines.append(f"Graded {md_code(notebook_name)} of {len(submitted)} submitted files.")
+    lines.append(f"Graded in isolation with seed {seed}; to replay: {md_code(replay)}")
     return {
         "score": score,
         "execution_time": int(math.ceil(seconds)),
@@ -362,7 +372,7 @@ def grade(root: str | os.PathLike | None = None) -> dict:
     seed = seed_from_env(None if os.environ.get("MSEGRAD_SEED") else config.get("seed"))
     notebook, submitted = find_notebook(root / "submission")
     if notebook is None:
-        shown = ", ".join(f"`{md_escape(name)}`" for name in submitted[:MAX_LISTED_FILES])
+        shown = ", ".join(md_code(name) for name in submitted[:MAX_LISTED_FILES])
         more = f" and {len(submitted) - MAX_LISTED_FILES} more" if len(submitted) > MAX_LISTED_FILES else ""
         why = (f"No Jupyter notebook (.ipynb) was submitted, so nothing could be graded. "
                f"Submit {spec.NOTEBOOK}, the notebook released by the course.")
