@@ -1,10 +1,13 @@
-"""``make demo``: grade the sample class with nbgrader, end to end, in the course directory.
+"""``make demo``: the whole course on the sample class, in the course directory.
 
 1. regenerate the student release (exercises/) from solutions/;
 2. put the sample class (examples/class/) into submitted/;
 3. nbgrader autograde, generate_feedback and export;
-4. print a table: student, score, the mistake found; and where the files are.
-Later steps (isolated grading, report, videos) run when their parts are installed.
+4. print a table: student, score, the mistake found;
+5. grade the same submissions with ``msegrad grade`` (sandboxed) and show
+   both scores side by side, then write the class report;
+6. export the lessons to HTML and render the videos at low quality;
+and print where every file is.
 """
 from __future__ import annotations
 
@@ -78,9 +81,55 @@ def nbgrader_demo(course_dir: Path = course.ROOT) -> dict[str, dict[str, float]]
     return scores
 
 
+def isolated_demo(nbgrader_scores: dict[str, dict[str, float]], course_dir: Path = course.ROOT) -> Path:
+    from autograder import batch, report
+
+    out = course_dir / "out"
+    grades_csv = out / "grades-isolated.csv"
+    started = _step("msegrad grade: the same submissions, sandboxed, one warm worker forking per submission")
+    summary = batch.grade_paths([course_dir / "submitted"], grades_csv, force=True,
+                                feedback=out / "feedback-isolated", progress=False, quiet=True)
+    _done(started)
+    print(f"    {summary.line()}")
+    rows = {row["student"]: row for row in batch.read_csv(grades_csv)}
+    print()
+    print(f"{'student':<11} {'nbgrader':>9} {'msegrad':>8}  flags")
+    print(f"{'-' * 11} {'-' * 9} {'-' * 8}  {'-' * 30}")
+    for student in sorted(set(rows) | set(nbgrader_scores)):
+        ours = rows.get(student, {})
+        theirs = sum(nbgrader_scores.get(student, {}).values())
+        isolated = float(ours.get("score", "nan"))
+        mark = "" if abs(theirs - isolated) < 1e-6 else "   <- differs"
+        print(f"{student:<11} {theirs:>9g} {isolated:>8g}  {ours.get('flags', '')}{mark}")
+    print()
+    started = _step("msegrad report: the class report")
+    page = report.write_report(grades_csv, out / "report")
+    _done(started)
+    print(f"isolated grades CSV:    {grades_csv}")
+    print(f"isolated feedback HTML: {out / 'feedback-isolated'}/<student>.html")
+    print(f"class report:           {page}")
+    return grades_csv
+
+
+def media_demo(course_dir: Path = course.ROOT) -> None:
+    from animations import render
+    from course import export
+
+    started = _step("lessons: execute and export to HTML")
+    export.main(["--out", str(course_dir / "out" / "lessons")])
+    _done(started)
+    started = _step("videos: render every scene at low quality")
+    videos = render.render(quality="low", progress=False)
+    _done(started)
+    for video in videos:
+        print(f"video: {video}")
+
+
 def main() -> int:
     try:
-        nbgrader_demo()
+        scores = nbgrader_demo()
+        isolated_demo(scores)
+        media_demo()
     except course.NbgraderError as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1

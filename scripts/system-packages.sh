@@ -11,6 +11,8 @@ PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-latex-extra dvisvgm
   # the isolated grader's sandbox
   bubblewrap
+  # MathJax for the lessons' HTML export, offline
+  libjs-mathjax
 )
 
 missing=()
