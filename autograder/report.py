@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import math
 import os
 import sys
@@ -109,7 +110,7 @@ def read_grades(csv_path: str | os.PathLike) -> ClassGrades:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ReportError(f"{path}: is not UTF-8 text ({error.reason} at byte {error.start}); is it a CSV?") from None
-    rows = list(csv.reader(text.splitlines()))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     header = [name.strip() for name in rows[0]]
     missing = [name for name in REQUIRED if name not in header]
     if missing:
@@ -433,7 +434,7 @@ img { max-width: 100%; height: auto; display: block; margin: .6rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 table.compact { width: auto; min-width: 28rem; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: .35rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; }
+th { background: #f6f8fa; white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { background: #f6f8fa; padding: 0 .2rem; border-radius: 3px; }
 .flag { display: inline-block; background: #fff1e5; border: 1px solid #d4a72c; border-radius: 3px; padding: 0 .3rem; margin: 0 .2rem .1rem 0; font-size: .85rem; }

@@ -13,6 +13,8 @@ from autograder.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
+# msegrad grade's columns before the optional trailing ones (mistakes, seconds).
+COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags"]
 
 
 def _write(path: Path, header: list[str], rows: list[list]) -> Path:
@@ -46,9 +48,13 @@ def class_csv(tmp_path_factory) -> Path:
     return report.synthetic_grades(tmp_path_factory.mktemp("class") / "grades.csv", 60, seed=3)
 
 
-def test_synthetic_csv_without_the_new_columns_is_exactly_msegrad_grades_format(tmp_path):
+def test_the_csv_format_is_msegrad_grades(tmp_path):
+    assert batch.COLUMNS[:len(COLUMNS)] == COLUMNS
+    assert set(batch.COLUMNS[len(COLUMNS):]) <= set(report.OPTIONAL)
     path = report.synthetic_grades(tmp_path / "g.csv", 3, mistakes=False, seconds=False)
-    assert path.read_text().splitlines()[0].split(",") == batch.COLUMNS
+    assert path.read_text().splitlines()[0].split(",") == COLUMNS
+    path = report.synthetic_grades(tmp_path / "g.csv", 3)
+    assert path.read_text().splitlines()[0].split(",") == [*COLUMNS, "mistakes", "seconds"]
 
 
 def test_report_with_mistakes_and_seconds(class_csv, tmp_path):
@@ -80,7 +86,7 @@ def test_report_with_mistakes_and_seconds(class_csv, tmp_path):
 
 
 def test_mistakes_count_students_once_and_name_their_functions(tmp_path):
-    header = [*batch.COLUMNS, "mistakes", "seconds"]
+    header = [*COLUMNS, "mistakes", "seconds"]
     rows = [
         [*_full_row("a")[:-1], "", "dC_dm_lecture_data=missing_two dC_dm_matches_autograd=missing_two "
                                    "dC_db_lecture_data=missing_two", "1.5"],
@@ -125,14 +131,14 @@ def test_terminal_summary_names_size_mean_median_top_three_and_flagged(class_csv
 
 def test_student_ids_and_flags_are_escaped(tmp_path):
     rows = [_full_row("<script>alert(1)</script>", "tamper"), _full_row("ok")]
-    index = report.write_report(_write(tmp_path / "g.csv", batch.COLUMNS, rows), tmp_path / "out")
+    index = report.write_report(_write(tmp_path / "g.csv", COLUMNS, rows), tmp_path / "out")
     page = index.read_text()
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_a_class_graded_without_the_sandbox_is_one_warning_not_everyone_flagged(tmp_path, capsys):
     rows = [_full_row("a", "unsandboxed"), _full_row("b", "unsandboxed timeout")]
-    built = report.build_report(_write(tmp_path / "g.csv", batch.COLUMNS, rows))
+    built = report.build_report(_write(tmp_path / "g.csv", COLUMNS, rows))
     assert built.run_flags() == ["unsandboxed"]
     assert [built.grades.students[row] for row in built.flagged()] == ["b"]
     assert built.flag_counts() == Counter({"timeout": 1})
@@ -141,7 +147,7 @@ def test_a_class_graded_without_the_sandbox_is_one_warning_not_everyone_flagged(
 
 
 def test_a_row_cut_short_at_the_end_is_left_out_with_a_warning(tmp_path, capsys):
-    path = _write(tmp_path / "g.csv", batch.COLUMNS, [_full_row("a"), _full_row("b")])
+    path = _write(tmp_path / "g.csv", COLUMNS, [_full_row("a"), _full_row("b")])
     path.write_text(path.read_text() + "c,16,16,1,2")
     assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
     captured = capsys.readouterr()
@@ -153,11 +159,11 @@ def test_a_row_cut_short_at_the_end_is_left_out_with_a_warning(tmp_path, capsys)
     ("", "is empty"),
     ("\n\n", "is empty"),
     ("name,grade\nada,3\n", "not a grades CSV: no student, score, max_score, flags columns"),
-    (",".join(batch.COLUMNS) + "\n", "no students"),
-    (",".join(batch.COLUMNS) + "\nada,sixteen,16" + ",1" * len(CELL_IDS) + ",\n", "line 2: score is 'sixteen'"),
-    (",".join(batch.COLUMNS) + "\nada,16,16,1\n", "line 2: 4 fields, the header has"),
-    (",".join(batch.COLUMNS) + "\nada,16,16" + ",1" * (len(CELL_IDS) - 1) + ",x,\n", f"line 2: {CELL_IDS[-1]} is 'x'"),
-    (",".join([*batch.COLUMNS, "mistakes"]) + "\nada,16,16" + ",1" * len(CELL_IDS) + ",,missing_two\n",
+    (",".join(COLUMNS) + "\n", "no students"),
+    (",".join(COLUMNS) + "\nada,sixteen,16" + ",1" * len(CELL_IDS) + ",\n", "line 2: score is 'sixteen'"),
+    (",".join(COLUMNS) + "\nada,16,16,1\n", "line 2: 4 fields, the header has"),
+    (",".join(COLUMNS) + "\nada,16,16" + ",1" * (len(CELL_IDS) - 1) + ",x,\n", f"line 2: {CELL_IDS[-1]} is 'x'"),
+    (",".join([*COLUMNS, "mistakes"]) + "\nada,16,16" + ",1" * len(CELL_IDS) + ",,missing_two\n",
      "line 2: mistakes has 'missing_two'"),
 ])
 def test_bad_csvs_get_a_clear_error(tmp_path, capsys, content, message):
