@@ -1035,6 +1035,105 @@ def rate_board(steps: int = ref.LECTURE_STEPS) -> RateBoard:
     return board
 
 
+# --------------------------------------------------------------------------
+# Scene 4: the steps gradient descent would take, all over the cost surface
+# --------------------------------------------------------------------------
+
+# Arrows are drawn at a common scale; the longest spans this fraction of a grid cell.
+ARROW_CELL_FRACTION = 0.85
+
+
+@dataclass
+class FieldBoard:
+    """Arrows of one descent step, -lr * grad C, from a grid of (m, b), and the lecture's run."""
+
+    title: Tex
+    plot: Plot
+    labels: VGroup
+    contours: VGroup
+    arrows: VGroup
+    tails: np.ndarray          # (k, 2) grid points (m, b)
+    steps: np.ndarray          # (k, 2) the step -lr * (dC/dm, dC/db) at each tail
+    scale: float               # arrows are drawn `scale` times the step
+    legend: VGroup
+    trajectory: ref.Trajectory
+    path: VMobject
+    head: Dot
+    optimum: VGroup
+    path_poly: GrowingPolyline
+    epoch: int = -1
+
+    def static(self) -> VGroup:
+        return VGroup(self.title, self.plot.mobject, self.labels, self.contours, self.legend)
+
+    def moving(self) -> VGroup:
+        return VGroup(self.path, self.head)
+
+    def show(self, k: int) -> None:
+        k = int(min(max(k, 0), self.trajectory.steps))
+        if k == self.epoch:
+            return
+        self.epoch = k
+        set_polyline(self.path, self.path_poly.prefix(k))
+        self.head.move_to(self.path_poly.points[k])
+
+
+def field_board(columns: int = 9, rows: int = 7) -> FieldBoard:
+    """The contour plot with a grid of step arrows at the lecture's learning rate."""
+    from manim import Arrow
+
+    t = ref.lecture_descent()
+    x, y = lecture_arrays()
+    xt, yt = ref.lecture_data(torch.float64)
+    ls_m, ls_b = least_squares_point()
+    c_min = least_squares_cost()
+    head_title = text(r"Each arrow: one step $-%s \nabla C$ from its tail, $%s = %s$"
+                      % (LATEX["lr"], LATEX["lr"], f"{t.lr:g}"), font_size=32).to_edge(UP, buff=0.2)
+    m_range = nice_range(min(t.m.min(), ls_m), max(t.m.max(), ls_m), 0.12)
+    b_range = nice_range(min(t.b.min(), ls_b), max(t.b.max(), ls_b), 0.12)
+    plot = Plot(m_range, b_range, width=8.4, height=5.6)
+    plot.mobject.move_to([-1.7, -0.35, 0])
+    labels = plot.label_axes(axis_label("m"), axis_label("b"))
+    corner_costs = ref.cost_surface(x, y, list(m_range), list(b_range))
+    contours = contour_lines(plot, cost_levels(c_min, corner_costs.max(), 9))
+
+    ms = np.linspace(*m_range, columns + 2)[1:-1]
+    bs = np.linspace(*b_range, rows + 2)[1:-1]
+    tails = np.array([(m, b) for b in bs for m in ms])
+    steps = np.array([(-t.lr * float(ref.dC_dm(xt, yt, m, b)), -t.lr * float(ref.dC_db(xt, yt, m, b)))
+                      for m, b in tails])
+    starts = plot.points(tails[:, 0], tails[:, 1])
+    ends = plot.points(tails[:, 0] + steps[:, 0], tails[:, 1] + steps[:, 1])
+    screen = np.linalg.norm(ends - starts, axis=1)
+    cell = min(np.linalg.norm(plot.c2p(ms[1], bs[0]) - plot.c2p(ms[0], bs[0])),
+               np.linalg.norm(plot.c2p(ms[0], bs[1]) - plot.c2p(ms[0], bs[0])))
+    scale = ARROW_CELL_FRACTION * cell / screen.max()
+    arrows = VGroup(*(Arrow(a, a + scale * (e - a), buff=0, stroke_width=3, color=GREY,
+                            max_tip_length_to_length_ratio=0.3, max_stroke_width_to_length_ratio=8)
+                      for a, e in zip(starts, ends)))
+
+    path_points = plot.points(t.m, t.b)
+    path = VMobject(stroke_color=WHITE, stroke_width=3.5)
+    head = Dot(path_points[0], radius=0.07, color=WHITE)
+    star = Star(n=5, outer_radius=0.14, color=WHITE, fill_opacity=1, stroke_width=0).move_to(plot.c2p(ls_m, ls_b))
+    optimum = VGroup(star, text("least squares", font_size=TICK_FONT_SIZE + 2).next_to(star, RIGHT, buff=0.12))
+
+    legend = VGroup(
+        text(r"arrows drawn $\times %s$" % fmt(scale, 1), font_size=SMALL_FONT_SIZE),
+        text(r"long across the valley,", font_size=SMALL_FONT_SIZE),
+        text(r"short along it", font_size=SMALL_FONT_SIZE),
+        VGroup(Line(LEFT * 0.2, RIGHT * 0.2, color=WHITE, stroke_width=4),
+               text("the lecture's run", font_size=SMALL_FONT_SIZE)).arrange(RIGHT, buff=0.15),
+    ).arrange(DOWN, aligned_edge=LEFT, buff=0.22)
+    legend.next_to(plot.mobject, RIGHT, buff=0.6).align_to(plot.axes, UP)
+
+    board = FieldBoard(title=head_title, plot=plot, labels=labels, contours=contours, arrows=arrows,
+                       tails=tails, steps=steps, scale=scale, legend=legend, trajectory=t, path=path,
+                       head=head, optimum=optimum, path_poly=GrowingPolyline(path_points))
+    board.show(0)
+    return board
+
+
 def in_frame(mob, margin: float = 0.0) -> bool:
     """True when ``mob``'s bounding box lies inside the camera frame (less ``margin``)."""
     half_w, half_h = config.frame_width / 2 - margin, config.frame_height / 2 - margin

@@ -53,6 +53,7 @@ def grow(sources, target, key_map=None):
 # Running times in seconds of the parts that move.
 DESCENT_SECONDS = 18.0
 RATES_SECONDS = 16.0
+FIELD_SECONDS = 10.0
 STEP_SECONDS = 1.6
 PAUSE_SECONDS = 1.2
 
@@ -143,4 +144,21 @@ class LearningRate(Scene):
         self.wait(PAUSE_SECONDS * 3)
 
 
-SCENES = (ChainRuleDerivation, DescentTrajectory, LearningRate)
+class GradientField(Scene):
+    """Where each point of the cost surface would step, and the lecture's run following the arrows."""
+
+    def construct(self):
+        board = build.field_board()
+        self.play(FadeIn(board.static()), run_time=1.0)
+        self.play(LaggedStart(*(FadeIn(arrow) for arrow in board.arrows), lag_ratio=0.02), run_time=2.0)
+        self.wait(PAUSE_SECONDS * 2)
+        moving = board.moving()
+        steps = board.trajectory.steps
+        self.play(FadeIn(moving), run_time=0.5)
+        self.play(UpdateFromAlphaFunc(moving, lambda _, a: board.show(build.epoch_at(a, steps))),
+                  run_time=FIELD_SECONDS, rate_func=linear)
+        self.play(FadeIn(board.optimum), run_time=1.0)
+        self.wait(PAUSE_SECONDS * 3)
+
+
+SCENES = (ChainRuleDerivation, DescentTrajectory, LearningRate, GradientField)

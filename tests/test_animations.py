@@ -70,6 +70,7 @@ def test_scene_classes_are_the_rendered_names():
     assert [n for n in render.SCENE_NAMES if "ChainRule" in n] == ["ChainRuleDerivation"]
     assert [n for n in render.SCENE_NAMES if "Descent" in n] == ["DescentTrajectory"]
     assert [n for n in render.SCENE_NAMES if "LearningRate" in n] == ["LearningRate"]
+    assert render.SCENE_NAMES[:3] == ("ChainRuleDerivation", "DescentTrajectory", "LearningRate")
     assert render.output_path("LearningRate").relative_to(render.REPO_ROOT).as_posix() == "media/videos/LearningRate.mp4"
 
 
@@ -306,6 +307,29 @@ def test_rate_board_ends_crawling_converging_and_off_the_chart(rates):
                                                                           rates.limit_note]
     for a, b in itertools.combinations(legend, 2):
         assert not build.boxes_overlap(a, b, 0.02), (a, b)
+
+
+# --------------------------------------------------------------------------
+# scene 4: the step field
+# --------------------------------------------------------------------------
+
+def test_field_arrows_are_one_descent_step_at_a_common_scale():
+    board = build.field_board()
+    x, y = ref.lecture_data(torch.float64)
+    assert len(board.arrows) == len(board.tails) > 20
+    for arrow, (m, b) in zip(board.arrows, board.tails):
+        one_step = ref.descent(x, y, m, b, lr=ref.LR, epochs=1)
+        step = (one_step.m[1] - m, one_step.b[1] - b)
+        start = board.plot.p2c(arrow.get_start())
+        end = board.plot.p2c(arrow.get_end())
+        assert start == pytest.approx((m, b), abs=SCREEN_TOL)
+        assert (np.array(end) - start) == pytest.approx(board.scale * np.array(step), abs=1e-4)
+        assert build.in_frame(arrow)
+    board.show(board.trajectory.steps)
+    assert board.plot.p2c(_polyline_end(board.path)) == pytest.approx(board.trajectory.final(), abs=SCREEN_TOL)
+    for mob in [*board.static(), *board.moving(), board.optimum]:
+        assert build.in_frame(mob), mob
+    assert not build.boxes_overlap(board.legend, board.plot.mobject)
 
 
 # --------------------------------------------------------------------------
