@@ -146,9 +146,13 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
     argv = ["bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session"]
     if mode == "bwrap-root":
-        # The user and network namespaces already exist (see _spawn); the
-        # worker starts as the namespace's root and drops to SANDBOX_ID itself.
-        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # The user and network namespaces already exist (see _spawn). The
+        # worker stays the namespace's root with just the capabilities to run
+        # each submission as SANDBOX_ID, signal it and clean up after it;
+        # those capabilities reach nothing outside the namespace.
+        argv += ["--cap-drop", "ALL"]
+        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
+            argv += ["--cap-add", capability]
     else:
         argv += ["--unshare-user", "--unshare-net", "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID)]
     bound: list[str] = []
@@ -198,7 +202,7 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
 def worker_command(mode: str, python: str) -> list[str]:
     command = [python, "-I", "-m", "autograder.worker", "--result-fd", "3"]
     if mode == "bwrap-root":
-        command += ["--drop-to", str(SANDBOX_ID)]
+        command += ["--student-id", str(SANDBOX_ID)]
     if mode.startswith("bwrap"):
         command += ["--pid-namespace", "--scratch", "/tmp/scratch"]
     return command

@@ -32,11 +32,15 @@ def _printed(box, source: str, **limits) -> str:
 
 
 @needs_bwrap
-def test_worker_runs_as_an_unprivileged_user_alone_in_its_pid_namespace(box):
+def test_student_code_runs_as_an_unprivileged_user_alone_in_its_pid_namespace(box):
     assert box.info["pid_namespace"] is True
-    assert box.info["uid"] == sandbox.SANDBOX_ID
-    printed = _printed(box, "import os\nprint(os.getuid(), os.getgid(), *open('/proc/self/uid_map').read().split())")
-    uid, gid, *uid_map = printed.split()
+    assert box.info["student_uid"] == sandbox.SANDBOX_ID != box.info["uid"]
+    printed = _printed(box, "import os\nprint(os.getuid(), os.getgid(), *open('/proc/self/uid_map').read().split())\n"
+                            "print([line.split()[1] for line in open('/proc/self/status') "
+                            "if line.startswith(('CapPrm', 'CapEff', 'CapAmb'))])")
+    ids, capabilities = printed.splitlines()
+    assert eval(capabilities) == ["0000000000000000"] * 3    # no capability, not even in the namespace
+    uid, gid, *uid_map = ids.split()
     assert (uid, gid) == (str(sandbox.SANDBOX_ID), str(sandbox.SANDBOX_ID))
     # Outside the sandbox the student is `nobody`, never root.
     assert uid_map[uid_map.index(str(sandbox.SANDBOX_ID)) + 1] == str(sandbox.NOBODY)

@@ -97,6 +97,15 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
         except OSError:
             pass
 """}, "", {"dC_dyhat": "full", "dC_dm": "full", "dC_db": "full", "sgd": 0, "flags": ["timeout"]}),
+    "signal_the_worker": ({}, """
+import os, signal
+for number in (signal.SIGSTOP, signal.SIGKILL):
+    for target in (os.getppid(), -1, 1, 2):
+        try:
+            os.kill(target, number)
+        except OSError:
+            pass
+""", {**ALL_FULL}),
     "setsid_daemon": ({}, """
 import os, time
 if os.fork() == 0:
