@@ -294,3 +294,18 @@ def test_root_is_overridable_only_by_its_variable(monkeypatch, tmp_path):
     assert gradescope.root_folder() == Path("/autograder")
     monkeypatch.setenv(gradescope.ROOT_VARIABLE, str(tmp_path))
     assert gradescope.root_folder() == tmp_path
+
+
+def test_a_notebook_without_answer_cells_scores_zero_through_the_cli(tmp_path, capsys):
+    import nbformat
+    from autograder.cli import main
+    node = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def dC_dyhat(yhat, y):\n    return 0\n")])
+    (tmp_path / "submission").mkdir()
+    nbformat.write(node, tmp_path / "submission" / "homework.ipynb")
+    assert main(["gradescope", "--run", str(tmp_path)]) == 0
+    assert "score 0 / " in capsys.readouterr().out
+    result = json.loads((tmp_path / "results" / "results.json").read_text())
+    _validator().validate(result)
+    assert result["score"] == 0 and result["extra_data"]["flags"] == ["no-answers"]
+    assert all("no answer cells" in test["output"] for test in result["tests"])
+    assert "homework.ipynb" in result["extra_data"]["replay"]
