@@ -94,7 +94,7 @@ def graded(bundle, tmp_path_factory):
     csv_path = base / "grades.csv"
     summary = {}
     thread = threading.Thread(target=lambda: summary.update(
-        done=batch.grade_paths(notebooks, csv_path, jobs=2, seed=SEED, limits=batch.Limits(), progress=False)))
+        done=batch.grade_paths(notebooks, csv_path, jobs=1, seed=SEED, limits=batch.Limits(), progress=False)))
     thread.start()
     logs = {case: process.communicate(timeout=600)[0] for case, process in processes.items()}
     thread.join(600)

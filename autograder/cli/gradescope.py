@@ -17,7 +17,7 @@ from autograder import spec
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "gradescope", help="build a Gradescope autograder bundle",
-        description=" ".join(__doc__.split("\n\n")[1].split()),
+        description=" ".join(__doc__.split("\n\n")[1].replace("``", "").split()),
         epilog=f"Gradescope shows the visible checks at once and the hidden ones after the due date; "
                f"the maximum score is {spec.MAX_SCORE:g}.")
     parser.add_argument("--out", default="autograder.zip", metavar="ZIP",
