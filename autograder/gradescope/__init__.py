@@ -98,6 +98,9 @@ python3 -m venv "$VENV"
 # and say in the build log whether the sandbox works in this container.
 "$VENV/bin/python" -I -c 'import torch, numpy, nbformat, autograder.gradescope, autograder.worker; print("torch", torch.__version__)'
 "$VENV/bin/python" -I -c 'from autograder.sandbox import choose_mode; mode = choose_mode(); print("sandbox:", mode.name, mode.reason)'
+# The grader runs as root; student code never needs the bundle (the package is in
+# the venv), so keep the seed and settings out of its reach if it runs unsandboxed.
+chmod -R go-rwx "$SOURCE"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -109,6 +112,7 @@ ROOT="${MSEGRAD_GRADESCOPE_ROOT:-/autograder}"
 export MSEGRAD_GRADESCOPE_ROOT="$ROOT"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
+chmod 700 "$ROOT/results"
 rm -f "$RESULTS"
 cd "$ROOT"
 status=0
