@@ -18,7 +18,6 @@ import html
 import io
 import math
 import os
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import pytest

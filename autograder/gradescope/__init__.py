@@ -267,10 +267,10 @@ def find_notebook(submission: Path) -> tuple[Path | None, list[str]]:
 
 
 def versions() -> dict[str, str]:
-    import numpy
-    import torch
-    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-            "msegrad": _package_version()}
+    """The versions that decide a grade (read from the installed distributions: no torch import)."""
+    from importlib import metadata
+    return {"python": platform.python_version(), "torch": metadata.version("torch"),
+            "numpy": metadata.version("numpy"), "msegrad": _package_version()}
 
 
 def replay_command(seed: int, notebook_name: str, limits) -> str:
