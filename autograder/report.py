@@ -295,8 +295,8 @@ class Report:
     # The terminal's summary ---------------------------------------------------------
     def summary(self) -> str:
         grades = self.grades
-        lines = [f"{grades.size} student{'s' if grades.size != 1 else ''}: mean {self.mean:.2f} / {grades.max_score:g}, "
-                 f"median {self.median:g}, {self.full_marks()} with full marks"]
+        lines = [f"{grades.size:,} student{'s' if grades.size != 1 else ''}: mean {self.mean:.2f} / {grades.max_score:g}, "
+                 f"median {self.median:g}, {self.full_marks():,} with full marks"]
         counts = self.mistake_counts()
         if counts is None:
             lines.append("top mistakes: unknown (the CSV has no mistakes column)")
@@ -304,11 +304,11 @@ class Report:
             lines.append("top mistakes: none named")
         else:
             lines.append("top mistakes: " + ", ".join(
-                f"{count.id} ({count.students} student{'s' if count.students != 1 else ''})" for count in counts[:3]))
+                f"{count.id} ({count.students:,} student{'s' if count.students != 1 else ''})" for count in counts[:3]))
         flagged = self.flagged()
         if flagged:
             common = ", ".join(f"{word} {number}" for word, number in self.flag_counts().most_common(5))
-            lines.append(f"flagged: {len(flagged)} student{'s' if len(flagged) != 1 else ''} ({common})")
+            lines.append(f"flagged: {len(flagged):,} student{'s' if len(flagged) != 1 else ''} ({common})")
         else:
             lines.append("flagged: none")
         if "unsandboxed" in self.run_flags():
@@ -378,7 +378,7 @@ def plot_mistakes(counts: list[MistakeCount], size: int, path: Path) -> None:
     values = [count.students for count in shown]
     axes.barh(y, values, color=RED)
     for row, value in zip(y, values):
-        axes.text(value, row, f" {value} ({_percent(value, size)})", va="center", fontsize=9)
+        axes.text(value, row, f" {value:,} ({_percent(value, size)})", va="center", fontsize=9)
     labels = [f"{count.id} · {', '.join(NAMES.get(name, name) for name, _ in count.functions.most_common())}"
               for count in shown]
     axes.set_yticks(y, labels, fontsize=9)
@@ -452,7 +452,7 @@ def _percent(count: int, size: int) -> str:
 
 
 def _students(count: int) -> str:
-    return f"{count} student{'s' if count != 1 else ''}"
+    return f"{count:,} student{'s' if count != 1 else ''}"
 
 
 def _flags_html(words) -> str:
@@ -476,8 +476,8 @@ def _page(report: Report, images: dict[str, str]) -> str:
     flagged = report.flagged()
     parts.append('<div class="cards">' + "".join(
         f'<div class="card"><b>{value}</b><span>{_e(label)}</span></div>' for value, label in (
-            (size, "students"), (f"{report.mean:.2f}", "mean score"), (f"{report.median:g}", "median score"),
-            (report.full_marks(), "full marks"), (len(flagged), "flagged"))) + "</div>")
+            (f"{size:,}", "students"), (f"{report.mean:.2f}", "mean score"), (f"{report.median:g}", "median score"),
+            (f"{report.full_marks():,}", "full marks"), (f"{len(flagged):,}", "flagged"))) + "</div>")
 
     parts.append('<h2 id="scores">Scores</h2>')
     parts.append(f'<img src="{images["scores"]}" alt="Histogram of the scores: mean {report.mean:.2f}, median {report.median:g}">')
@@ -511,7 +511,7 @@ def _page(report: Report, images: dict[str, str]) -> str:
         parts.append("<table><tr><th>mistake</th><th>students</th><th>in</th><th>what it means</th></tr>")
         for count in counts:
             where = ", ".join(f"{NAMES.get(name, name)} ({number})" for name, number in count.functions.most_common())
-            parts.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students} '
+            parts.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students:,} '
                          f'({_percent(count.students, size)})</td><td>{_e(where)}</td><td>{_e(count.sentence())}</td></tr>')
         parts.append("</table>")
 
@@ -530,7 +530,7 @@ def _page(report: Report, images: dict[str, str]) -> str:
                          f"<td>{_flags_html(report.student_flags(row))}</td></tr>")
         parts.append("</table>")
         if len(flagged) > MAX_FLAGGED_ROWS:
-            parts.append(f"<p>... and {len(flagged) - MAX_FLAGGED_ROWS} more: see the <code>flags</code> column "
+            parts.append(f"<p>... and {len(flagged) - MAX_FLAGGED_ROWS:,} more: see the <code>flags</code> column "
                          f"of <code>{_e(grades.path.name)}</code>.</p>")
 
     parts.append('<h2 id="slowest">Slowest submissions</h2>')

@@ -197,5 +197,5 @@ def test_ten_thousand_students(tmp_path):
     assert len(built.flagged()) == flagged
     index = report.write(built, tmp_path / "out")
     page = index.read_text()
-    assert f"and {flagged - report.MAX_FLAGGED_ROWS} more" in page
+    assert f"and {flagged - report.MAX_FLAGGED_ROWS:,} more" in page
     assert page.count("<tr>") < 400     # the page lists the worst cases, not every student
