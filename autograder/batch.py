@@ -29,7 +29,10 @@ from autograder import notebook, spec
 from autograder.sandbox import Mode, Options, Sandbox, SandboxError, WorkerDied, choose_mode
 
 CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
-COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags"]
+# DESIGN.md's columns, then two for `msegrad report`: the named mistake of each
+# cell that lost points ("cell_id=mistake_id" words) and the seconds the
+# student's own code ran (top-level cells and every checked call).
+COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags", "mistakes", "seconds"]
 # Seconds the grader waits for a worker beyond the time limits it gave it.
 ANSWER_MARGIN = 15.0
 MEMORY_WORDS = ("MemoryError", "not enough memory", "can't allocate memory", "Cannot allocate memory",
@@ -243,7 +246,7 @@ class ResultsCSV:
 def _valid_row(row: list[str]) -> bool:
     try:
         float(row[1]), float(row[2])
-        [float(value) for value in row[3:-1]]
+        [float(value) for value in row[3:3 + len(CELL_IDS)]]
     except ValueError:
         return False
     return True
@@ -273,7 +276,7 @@ def _points(value: float) -> str:
     return f"{round(float(value), 2):g}"
 
 
-def _row(student: str, results, flags) -> dict:
+def _row(student: str, results, flags, student_seconds: float | None = None) -> dict:
     by_id = {result.cell_id: result for result in results}
     row = {"student": student, "max_score": _points(spec.MAX_SCORE)}
     total = 0.0
@@ -286,7 +289,15 @@ def _row(student: str, results, flags) -> dict:
         total += round(points, 2)
     row["score"] = _points(total)
     row["flags"] = " ".join(dict.fromkeys(flags))
+    row["mistakes"] = " ".join(
+        f"{result.cell_id}={_word(result.mistake)}" for result in results
+        if result.points < result.max_points and getattr(result, "mistake", None))
+    row["seconds"] = f"{student_seconds:.3f}" if student_seconds is not None else ""
     return row
+
+
+def _word(text) -> str:
+    return re.sub(r"[\s=]+", "_", str(text)) or "_"
 
 
 def _zero_results(message: str, mistake: str):
@@ -388,7 +399,7 @@ def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_
                      "this cannot change the score, which is computed outside the student's process.")
     if not sandboxed:
         flags.append("unsandboxed")
-    graded = Graded(_row(student, results, flags), results, list(dict.fromkeys(flags)), notes,
+    graded = Graded(_row(student, results, flags, student_seconds), results, list(dict.fromkeys(flags)), notes,
                     str(output.get("head") or ""), sgd_probe, student_seconds)
     return graded
 

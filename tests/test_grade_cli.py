@@ -53,7 +53,8 @@ def graded_class(tmp_path_factory):
 def test_csv_has_the_documented_columns_and_one_row_per_student(graded_class):
     _, csv_path = graded_class
     header = csv_path.read_text().splitlines()[0].split(",")
-    assert header == ["student", "score", "max_score", *[cell.id for cell in spec.GRADE_CELLS], "flags"]
+    assert header == ["student", "score", "max_score", *[cell.id for cell in spec.GRADE_CELLS], "flags",
+                      "mistakes", "seconds"]
     rows = _rows(csv_path)
     assert sorted(row["student"] for row in rows) == sorted(
         ["ada", "barbara", "grace", "notjson", "notanotebook", "noanswers", "nothing"])
@@ -65,6 +66,10 @@ def test_scores_follow_the_checks(graded_class):
     assert rows["ada"]["flags"] == ""
     barbara = scores_by_function(rows["barbara"])
     assert barbara["dC_dm"] == 0 and barbara["dC_db"] == full("dC_db") and barbara["sgd"] == full("sgd")
+    # The named mistake of every cell that lost points, for `msegrad report`.
+    mistakes = dict(word.split("=") for word in rows["barbara"]["mistakes"].split())
+    assert sorted(mistakes) == ["dC_dm_lecture_data", "dC_dm_matches_autograd"]
+    assert rows["ada"]["mistakes"] == "" and float(rows["ada"]["seconds"]) > 0
 
 
 def test_invalid_notebooks_get_a_zero_row_that_says_why(graded_class):
@@ -98,7 +103,7 @@ def test_a_partial_last_line_is_dropped_and_its_student_regraded(tmp_path):
     submitted = _class(tmp_path, students=("ada", "grace"))
     csv_path = tmp_path / "grades.csv"
     header = ",".join(batch.COLUMNS)
-    ada = ",".join(["ada", "16", "16", *["1"] * len(batch.CELL_IDS), ""])
+    ada = ",".join(["ada", "16", "16", *["1"] * len(batch.CELL_IDS), "", "", "0.2"])
     csv_path.write_text(f"{header}\n{ada}\ngrace,3,16,1,")      # killed while writing grace's row
     assert main(["grade", str(submitted), "--csv", str(csv_path), "--jobs", "1", *FAST]) == 0
     rows = _rows(csv_path)
@@ -107,17 +112,34 @@ def test_a_partial_last_line_is_dropped_and_its_student_regraded(tmp_path):
     assert float(rows[1]["score"]) == spec.MAX_SCORE
 
 
-def _grader_processes(marker: str) -> list[int]:
-    found = []
+def _descendants(root: int) -> set[int]:
+    parents = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                with open(f"/proc/{name}/cmdline", "rb") as handle:
-                    if marker.encode() in handle.read():
-                        found.append(int(name))
-            except OSError:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    stat = handle.read()
+                parents[int(name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
+            except (OSError, ValueError):
                 pass
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
     return found
+
+
+def _alive(pids) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read()
+            if stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] not in (b"Z", b"X"):
+                alive.add(pid)
+        except OSError:
+            pass
+    return alive
 
 
 def test_sigkill_mid_run_then_rerun_gives_exactly_one_row_per_student(tmp_path):
@@ -131,13 +153,17 @@ def test_sigkill_mid_run_then_rerun_gives_exactly_one_row_per_student(tmp_path):
         if csv_path.exists() and csv_path.read_text().count("\n") >= 2:   # the header and a row
             break
         time.sleep(0.02)
+    sandboxes = _descendants(process.pid)      # bwrap, the workers and whatever students run now
     process.send_signal(signal.SIGKILL)
     process.wait()
     first = _rows(csv_path)
     assert 1 <= len(first) < len(students)
+    assert sandboxes
     # The sandboxes die with the grader (bwrap --die-with-parent and PID namespaces).
-    time.sleep(0.5)
-    assert _grader_processes(str(submitted)) == []
+    deadline = time.monotonic() + 5
+    while _alive(sandboxes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(sandboxes) == set()
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     rows = _rows(csv_path)
