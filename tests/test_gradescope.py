@@ -143,6 +143,10 @@ def test_setup_pins_cpu_torch_and_every_requirement(bundle):
     assert sorted(name.split("==")[0] for name in requirements) == sorted(gradescope.RUNTIME_PACKAGES)
     assert all("==" in line for line in requirements)
     assert config["seed"] == SEED
+    # numpy 2.4 and matplotlib 3.11 need Python 3.11: setup.sh must not build on an older one.
+    minimum = gradescope.python_minimum()
+    assert f"PYTHON_MIN={minimum}\n" in setup
+    assert (3, 10) <= tuple(map(int, minimum.split("."))) <= sys.version_info[:2]
 
 
 def test_bundle_scripts_are_valid_bash(bundle, tmp_path):

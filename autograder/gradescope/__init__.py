@@ -80,13 +80,25 @@ set -euxo pipefail
 SOURCE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 VENV=/autograder/venv
 
+# The oldest Python every pinned package supports (their Requires-Python).
+PYTHON_MIN={python_min}
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # bubblewrap: the sandbox student code runs in (without it the grader falls back
 # to resource limits only and flags every result `unsandboxed`).
 apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip bubblewrap
+PYTHON=python3
+if ! python3 -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$PYTHON_MIN'.split('.'))))"; then
+  # The image's Python is older than the pinned packages need (Ubuntu 22.04 has 3.10).
+  apt-get install -y -qq --no-install-recommends software-properties-common
+  add-apt-repository -y ppa:deadsnakes/ppa
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "python$PYTHON_MIN" "python$PYTHON_MIN-venv"
+  PYTHON="python$PYTHON_MIN"
+fi
 
-python3 -m venv "$VENV"
+"$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # torch first, a CPU build pinned to the version the course was graded with:
 # a bare `torch` requirement would pull a multi-gigabyte CUDA build.
@@ -132,6 +144,17 @@ def _pinned_versions() -> dict[str, str]:
     for name in ("torch", *RUNTIME_PACKAGES):
         versions[name] = metadata.version(name).split("+")[0]   # 2.13.0+cpu -> 2.13.0
     return versions
+
+
+def python_minimum() -> str:
+    """The oldest Python (major.minor) that every pinned package supports, from their Requires-Python."""
+    from importlib import metadata
+    oldest = (3, 10)   # the project's own requires-python
+    for name in ("torch", *RUNTIME_PACKAGES):
+        requirement = metadata.metadata(name).get("Requires-Python") or ""
+        for major, minor in re.findall(r">=\s*(\d+)\.(\d+)", requirement):
+            oldest = max(oldest, (int(major), int(minor)))
+    return f"{oldest[0]}.{oldest[1]}"
 
 
 def _package_version() -> str:
@@ -213,7 +236,8 @@ def build_bundle(out: str | os.PathLike, *, seed: int | None = None, function_ti
     temporary = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(temporary, "w") as archive:
         _zip_text(archive, "setup.sh", SETUP_SH.format(torch=versions["torch"], torch_index=TORCH_INDEX,
-                                                       source_dir=SOURCE_DIR), executable=True)
+                                                       source_dir=SOURCE_DIR, python_min=python_minimum()),
+                  executable=True)
         _zip_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _zip_text(archive, "requirements.txt", requirements)
         _zip_text(archive, CONFIG_NAME, json.dumps(config, indent=2) + "\n")
