@@ -20,6 +20,7 @@ import os
 import select
 import signal
 import sys
+import textwrap
 import time
 
 from autograder import judge, probes, spec
@@ -108,9 +109,18 @@ def probe_in_child(namespace: dict, cell_id: str, seed=None, seconds: float | No
         return None, "exit"
 
 
+# Feedback is read in a notebook's output area and in feedback HTML, where
+# long lines scroll sideways: wrap at this width, continuation lines indented.
+WIDTH = 100
+INDENT = "       "
+
+
 def format_result(result: judge.CheckResult) -> str:
+    """'[PASS|PART|FAIL] cell_id: points/max  message', wrapped at WIDTH."""
     mark = "PASS" if result.passed else ("PART" if result.points > 0 else "FAIL")
-    return f"[{mark}] {result.cell_id}: {result.points:g}/{result.max_points:g}  {result.message}"
+    text = f"[{mark}] {result.cell_id}: {result.points:g}/{result.max_points:g}  {result.message}"
+    return textwrap.fill(text, WIDTH, subsequent_indent=INDENT, break_on_hyphens=False,
+                         break_long_words=False)
 
 
 def run_check(cell_id: str, namespace: dict, seed: int | None = None) -> judge.CheckResult:

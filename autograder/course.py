@@ -134,7 +134,9 @@ def check_messages(notebook_path: Path) -> dict[str, tuple[str, float, float, st
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
-                for line in output.get("text", "").splitlines():
+                # A result is one line, or wrapped with indented continuation lines.
+                text = re.sub(r"\n {7}", " ", output.get("text", ""))
+                for line in text.splitlines():
                     match = RESULT_LINE.match(line)
                     if match:
                         mark, cell_id, points, maximum, message = match.groups()
