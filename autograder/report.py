@@ -200,8 +200,27 @@ class MistakeCount:
             return "(not in the mistake catalogue)"
         return f"{subject} {text}" if not text[:1].isupper() else text
 
+    @property
+    def misconception(self) -> bool:
+        """A wrong formula or update rule from the catalogue, as opposed to code that did not run or return."""
+        return self.id in misconception_ids()
+
+
+def _full_stop(sentence: str) -> str:
+    return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
+
 
 _SENTENCES: dict[str, str] | None = None
+_MISCONCEPTIONS: frozenset[str] | None = None
+
+
+def misconception_ids() -> frozenset[str]:
+    """The catalogue's formula and descent mistakes (what a lecture can address)."""
+    global _MISCONCEPTIONS
+    if _MISCONCEPTIONS is None:
+        from autograder import mistakes
+        _MISCONCEPTIONS = frozenset(m.id for m in (*mistakes.GRADIENT_MISTAKES, *mistakes.DESCENT_MISTAKES))
+    return _MISCONCEPTIONS
 
 
 def catalogue_sentences() -> dict[str, str]:
@@ -209,11 +228,9 @@ def catalogue_sentences() -> dict[str, str]:
     global _SENTENCES
     if _SENTENCES is None:
         from autograder import judge, mistakes
-        sentences = {kind: sentence + ("." if not sentence.endswith(".") else "")
-                     for kind, sentence in judge.FAILURES.items()}
+        sentences = {kind: _full_stop(sentence) for kind, sentence in judge.FAILURES.items()}
         sentences.update(NOTEBOOK_SENTENCES)
-        sentences.update({kind: sentence + ("." if not sentence.endswith(".") else "")
-                          for kind, sentence in mistakes.KIND_SENTENCES.items()})
+        sentences.update({kind: _full_stop(sentence) for kind, sentence in mistakes.KIND_SENTENCES.items()})
         for mistake in (*mistakes.GRADIENT_MISTAKES, *mistakes.DESCENT_MISTAKES):
             sentences[mistake.id] = mistake.sentence
         _SENTENCES = sentences
@@ -263,6 +280,16 @@ class Report:
         return [MistakeCount(mistake, count, functions[mistake], cells[mistake])
                 for mistake, count in sorted(students.items(), key=lambda item: (-item[1], item[0]))]
 
+    def misconceptions(self) -> list[MistakeCount] | None:
+        """The catalogue's wrong formulas and update rules, most common first; None without the column."""
+        counts = self.mistake_counts()
+        return None if counts is None else [count for count in counts if count.misconception]
+
+    def other_problems(self) -> list[MistakeCount] | None:
+        """Lost points for other reasons: not written, errors, crashes, timeouts, wrong types ..."""
+        counts = self.mistake_counts()
+        return None if counts is None else [count for count in counts if not count.misconception]
+
     # Flags and time -----------------------------------------------------------------
     def run_flags(self) -> list[str]:
         """RUN_FLAGS that every row carries: said once about the run, left out of the students' flags."""
@@ -297,7 +324,7 @@ class Report:
         grades = self.grades
         lines = [f"{grades.size:,} student{'s' if grades.size != 1 else ''}: mean {self.mean:.2f} / {grades.max_score:g}, "
                  f"median {self.median:g}, {self.full_marks():,} with full marks"]
-        counts = self.mistake_counts()
+        counts = self.misconceptions()
         if counts is None:
             lines.append("top mistakes: unknown (the CSV has no mistakes column)")
         elif not counts:
@@ -423,7 +450,7 @@ def plot_seconds(seconds: np.ndarray, path: Path) -> None:
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
-h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+h1 { margin-bottom: .2rem; } h3 { margin-top: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 .lead { color: #555; margin-top: 0; }
 .cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1.2rem 0; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: .5rem .9rem; min-width: 8rem; }
@@ -432,6 +459,8 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #
 img { max-width: 100%; height: auto; display: block; margin: .6rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 table.compact { width: auto; min-width: 28rem; }
+table.mistakes { table-layout: fixed; }
+table.mistakes code { overflow-wrap: anywhere; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -453,6 +482,18 @@ def _percent(count: int, size: int) -> str:
 
 def _students(count: int) -> str:
     return f"{count:,} student{'s' if count != 1 else ''}"
+
+
+def _mistake_table(counts: list[MistakeCount], size: int, heading: str = "mistake") -> str:
+    rows = ['<table class="mistakes"><colgroup><col style="width: 13rem"><col style="width: 6.5rem">'
+            '<col style="width: 11rem"><col></colgroup>',
+            f"<tr><th>{heading}</th><th>students</th><th>in</th><th>what it means</th></tr>"]
+    for count in counts:
+        where = ", ".join(f"{NAMES.get(name, name)} ({number:,})" for name, number in count.functions.most_common())
+        rows.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students:,} '
+                    f'({_percent(count.students, size)})</td><td>{_e(where)}</td><td>{_e(count.sentence())}</td></tr>')
+    rows.append("</table>")
+    return "\n".join(rows)
 
 
 def _flags_html(words) -> str:
@@ -495,25 +536,28 @@ def _page(report: Report, images: dict[str, str]) -> str:
     parts.append("</table>")
 
     parts.append('<h2 id="mistakes">Mistakes to address in the next lecture</h2>')
-    counts = report.mistake_counts()
+    counts = report.misconceptions()
     if counts is None:
         parts.append('<p class="note">This CSV has no <code>mistakes</code> column, so the named mistakes cannot '
                      'be counted. Grade again with a version of <code>msegrad grade</code> that writes it; the '
                      'pass rates above show where points were lost.</p>')
-    elif not counts:
-        parts.append('<p class="note">No check lost points to a named mistake.</p>')
     else:
-        parts.append("<p>Each mistake the grader recognised, by the number of students who made it (a student "
-                     "counts once however many checks it cost them), with the sentence their feedback showed.</p>")
-        if len(counts) > MAX_MISTAKE_BARS:
-            parts.append(f"<p>The plot shows the {MAX_MISTAKE_BARS} most common; the table lists all {len(counts)}.</p>")
-        parts.append(f'<img src="{images["mistakes"]}" alt="Students per named mistake">')
-        parts.append("<table><tr><th>mistake</th><th>students</th><th>in</th><th>what it means</th></tr>")
-        for count in counts:
-            where = ", ".join(f"{NAMES.get(name, name)} ({number})" for name, number in count.functions.most_common())
-            parts.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students:,} '
-                         f'({_percent(count.students, size)})</td><td>{_e(where)}</td><td>{_e(count.sentence())}</td></tr>')
-        parts.append("</table>")
+        if not counts:
+            parts.append('<p class="note">No check lost points to a wrong formula or update rule from the '
+                         'catalogue.</p>')
+        else:
+            parts.append("<p>Each wrong formula or update rule the grader recognised, by the number of students who "
+                         "made it (a student counts once however many checks it cost them), with the sentence "
+                         "their feedback showed.</p>")
+            if len(counts) > MAX_MISTAKE_BARS:
+                parts.append(f"<p>The plot shows the {MAX_MISTAKE_BARS} most common; the table lists all {len(counts)}.</p>")
+            parts.append(f'<img src="{images["mistakes"]}" alt="Students per named mistake">')
+            parts.append(_mistake_table(counts, size))
+        others = report.other_problems()
+        if others:
+            parts.append('<h3>Other reasons for lost points</h3><p>Code that was not written, raised an error, '
+                         'crashed, ran out of time or returned the wrong kind of value.</p>')
+            parts.append(_mistake_table(others, size, heading="problem"))
 
     parts.append('<h2 id="flagged">Flagged students</h2>')
     if not flagged:
@@ -565,7 +609,7 @@ def write(report: Report, out_dir: str | os.PathLike = DEFAULT_OUT) -> Path:
     images = {"scores": "scores.png", "checks": "checks.png"}
     plot_scores(report, out / images["scores"])
     plot_checks(report, out / images["checks"])
-    counts = report.mistake_counts()
+    counts = report.misconceptions()
     if counts:
         images["mistakes"] = "mistakes.png"
         plot_mistakes(counts, report.grades.size, out / images["mistakes"])

@@ -77,8 +77,10 @@ def test_report_with_mistakes_and_seconds(class_csv, tmp_path):
     from autograder import mistakes
     sentences = {m.id: m.sentence for m in (*mistakes.GRADIENT_MISTAKES, *mistakes.DESCENT_MISTAKES)}
     sentences.update(mistakes.KIND_SENTENCES)
-    top = counts[0].id
-    assert report.html.escape(sentences[top].split(":")[0]) in page
+    top = built.misconceptions()[0].id
+    assert top in sentences and report.html.escape(sentences[top].split(":")[0]) in page
+    assert "not_implemented" in {count.id for count in built.other_problems()}
+    assert [count for count in counts if count.misconception] == built.misconceptions()
     # The slowest submissions, slowest first, are the largest seconds of the CSV.
     slowest = [float(rows[row]["seconds"]) for row in built.slowest()]
     assert slowest == sorted((float(row["seconds"]) for row in rows), reverse=True)[:report.SLOWEST_ROWS]
@@ -123,7 +125,7 @@ def test_terminal_summary_names_size_mean_median_top_three_and_flagged(class_csv
     rows, per_mistake, _, scores, flagged = _independent_counts(class_csv)
     assert f"{len(rows)} students: mean {statistics.mean(scores):.2f} / {spec.MAX_SCORE:g}, " \
            f"median {statistics.median(scores):g}" in printed
-    top = report.build_report(class_csv).mistake_counts()[:3]
+    top = report.build_report(class_csv).misconceptions()[:3]
     assert "top mistakes: " + ", ".join(f"{count.id} ({count.students} students)" for count in top) in printed
     assert f"flagged: {flagged} students" in printed
     assert f"wrote {tmp_path / 'out' / 'index.html'}" in printed
@@ -199,3 +201,17 @@ def test_ten_thousand_students(tmp_path):
     page = index.read_text()
     assert f"and {flagged - report.MAX_FLAGGED_ROWS:,} more" in page
     assert page.count("<tr>") < 400     # the page lists the worst cases, not every student
+
+
+def test_code_that_did_not_run_is_kept_apart_from_the_misconceptions(tmp_path):
+    stub = " ".join(f"{cell.id}=not_implemented" for cell in spec.GRADE_CELLS)
+    rows = [["peter", "0", f"{spec.MAX_SCORE:g}", *["0"] * len(CELL_IDS), "", stub, "0.01"],
+            [*_full_row("ada"), "", "0.5"]]
+    built = report.build_report(_write(tmp_path / "g.csv", [*COLUMNS, "mistakes", "seconds"], rows))
+    assert built.misconceptions() == []
+    assert [count.id for count in built.other_problems()] == ["not_implemented"]
+    assert "top mistakes: none named" in built.summary()
+    page = report.write(built, tmp_path / "out").read_text()
+    assert "No check lost points to a wrong formula" in page and "Other reasons for lost points" in page
+    assert "The function is not written yet" in page
+    assert not (tmp_path / "out" / "mistakes.png").exists()
