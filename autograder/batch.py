@@ -90,6 +90,7 @@ class Summary:
     sandboxed: bool = True
     flags: Counter = field(default_factory=Counter)
     duplicates: int = 0
+    first_row_seconds: float | None = None    # when the first row was written (the sandboxes had started)
 
     @property
     def mean_score(self) -> float:
@@ -98,6 +99,13 @@ class Summary:
     @property
     def seconds_per_notebook(self) -> float:
         return self.seconds / self.graded if self.graded else 0.0
+
+    @property
+    def steady_seconds_per_notebook(self) -> float:
+        """Seconds per notebook after the first row: the rate once the sandboxes are warm."""
+        if self.graded < 2 or self.first_row_seconds is None:
+            return self.seconds_per_notebook
+        return (self.seconds - self.first_row_seconds) / (self.graded - 1)
 
     def line(self) -> str:
         text = (f"graded {self.graded} notebook{'s' if self.graded != 1 else ''} in {self.seconds:.1f} s "
@@ -572,6 +580,8 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
             else:
                 graded = item
                 results.write(graded.row)
+                if summary.first_row_seconds is None:
+                    summary.first_row_seconds = time.monotonic() - started
                 summary.graded += 1
                 summary.total_score += float(graded.row["score"])
                 summary.student_seconds += graded.student_seconds

@@ -95,6 +95,7 @@ def main(argv=None) -> int:
     per_nbgrader = nbgrader_seconds / len(students)
     per_msegrad = msegrad_seconds / len(students)
     per_steady = steady_seconds / count
+    per_warm = steady.steady_seconds_per_notebook
     per_student_code = steady.student_seconds / count
     print(f"nbgrader autograde : {nbgrader_seconds:7.1f} s  {per_nbgrader:6.3f} s/notebook"
           + (f"  ({len(failed)} left for manual grading: {', '.join(failed)})" if failed else ""))
@@ -102,6 +103,8 @@ def main(argv=None) -> int:
           f"(same {len(students)} notebooks, sandbox start-up included)  ratio {per_nbgrader / per_msegrad:5.1f}x")
     print(f"msegrad grade x{args.repeat:<3} : {steady_seconds:7.1f} s  {per_steady:6.3f} s/notebook  "
           f"({count} notebooks)  ratio {per_nbgrader / per_steady:5.1f}x")
+    print(f"  after start-up   :            {per_warm:6.3f} s/notebook  (from the first row on)  "
+          f"ratio {per_nbgrader / per_warm:5.1f}x")
     print(f"students' own code : {per_student_code:6.3f} s/notebook (serial)  ->  msegrad needs "
           f"{per_steady * args.jobs / per_student_code:4.2f}x that in worker time "
           f"({per_steady / per_student_code:4.2f}x in wall time with {args.jobs} jobs)")

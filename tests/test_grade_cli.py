@@ -17,6 +17,9 @@ from tests.adversarial.notebooks import full, scores_by_function, write_student
 
 VENV_BIN = Path(sys.executable).parent
 FAST = ["--timeout", "10", "--top-timeout", "10", "--no-progress"]
+REPO = Path(__file__).resolve().parents[1]
+SOLUTION = REPO / "solutions" / spec.ASSIGNMENT / spec.NOTEBOOK
+RELEASE = REPO / "exercises" / spec.ASSIGNMENT / spec.NOTEBOOK
 
 
 def _class(root: Path, students=("ada", "barbara", "grace")) -> Path:
@@ -45,7 +48,8 @@ def graded_class(tmp_path_factory):
         ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     (submitted / "nothing" / spec.ASSIGNMENT).mkdir(parents=True)     # the notebook was never submitted
     csv_path = root / "grades.csv"
-    code = main(["grade", str(submitted), "--csv", str(csv_path), "--jobs", "2", *FAST])
+    # The course's own notebooks too: the solution must earn everything, the untouched release nothing.
+    code = main(["grade", str(submitted), str(SOLUTION), str(RELEASE), "--csv", str(csv_path), "--jobs", "2", *FAST])
     assert code == 0
     return root, csv_path
 
@@ -57,7 +61,14 @@ def test_csv_has_the_documented_columns_and_one_row_per_student(graded_class):
                       "mistakes", "seconds"]
     rows = _rows(csv_path)
     assert sorted(row["student"] for row in rows) == sorted(
-        ["ada", "barbara", "grace", "notjson", "notanotebook", "noanswers", "nothing"])
+        ["ada", "barbara", "grace", "notjson", "notanotebook", "noanswers", "nothing", "solutions", "exercises"])
+
+
+def test_the_solution_earns_full_marks_and_the_untouched_release_none(graded_class):
+    rows = {row["student"]: row for row in _rows(graded_class[1])}
+    assert float(rows["solutions"]["score"]) == spec.MAX_SCORE and rows["solutions"]["flags"] == ""
+    assert float(rows["exercises"]["score"]) == 0
+    assert not set(rows["exercises"]["flags"].split()) & {"crash", "timeout", "killed", "top-level"}
 
 
 def test_scores_follow_the_checks(graded_class):
