@@ -432,6 +432,8 @@ def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int,
     except WorkerDied as error:
         answer = {"top": {"failure": "killed", "detail": f"the grading worker died ({error})"}, "functions": {
             function: {"failure": "killed"} for function in spec.FUNCTIONS}}
+    if answer.get("restart"):
+        sandbox.stop()      # started afresh for the next student
     if answer.get("error"):
         answer = {"top": {"failure": "killed", "detail": str(answer["error"])[:300]},
                   "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS}}

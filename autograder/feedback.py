@@ -79,7 +79,7 @@ def descent_plot_png(paths: dict) -> bytes | None:
     axes.set_ylim(low[1], high[1])
     axes.set_xlabel("m")
     axes.set_ylabel("b")
-    axes.set_title(f"Descent path, lr = {paths.get('lr', float('nan')):g}")
+    axes.set_title(f"Descent path, lr = {paths.get('lr', float('nan')):.3g}")
     axes.legend(loc="best", fontsize=8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")

@@ -518,6 +518,10 @@ class Worker:
             finally:
                 answer["leftover_processes"] = answer.get("leftover_processes", 0) + self.kill_all()
                 _cleanup(self.scratch_root, sandboxed=self.in_pid_namespace)
+        if self.in_pid_namespace and _ipc_left():
+            # SysV IPC objects outlive their processes, and the worker may not
+            # remove the student's: ask for a fresh sandbox before the next student.
+            answer["restart"] = True
         answer["output"] = {"bytes": output["bytes"],
                             "head": output["head"].decode("utf-8", "replace"),
                             "limit": request["output_limit"]}
@@ -689,6 +693,18 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 1 << 16)
     except OSError:
         return b""
+
+
+def _ipc_left() -> bool:
+    """True when the sandbox's IPC namespace holds SysV shared memory, semaphores or message queues."""
+    for kind in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as handle:
+                if len(handle.read().splitlines()) > 1:
+                    return True
+        except OSError:
+            pass
+    return False
 
 
 def _is_zombie(pid: int) -> bool:

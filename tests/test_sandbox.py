@@ -109,6 +109,20 @@ print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
 
 
 @needs_bwrap
+def test_sysv_shared_memory_left_behind_asks_for_a_fresh_sandbox(box):
+    leave = """
+import ctypes
+libc = ctypes.CDLL(None)
+print(libc.shmget(0, 1 << 20, 0o1000 | 0o600) >= 0)      # IPC_PRIVATE, IPC_CREAT: outlives the process
+"""
+    answer = box.request(_request([leave]), 60)
+    assert answer["output"]["head"].strip() == "True"
+    assert answer.get("restart") is True
+    box.stop()                                            # what grade_submission does
+    assert "restart" not in box.request(_request(["x = 1\n"]), 60)
+
+
+@needs_bwrap
 def test_process_count_is_capped(box):
     probe = """
 import os, time
