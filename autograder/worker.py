@@ -279,16 +279,34 @@ def _kill(pid: int) -> None:
 def _reap(pid: int, seconds: float):
     """The wait status of child pid, or None if it has not ended within `seconds`."""
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return 0
-        if done:
-            return status
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.002)
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    if done:
+        return status
+    try:
+        pidfd = os.pidfd_open(pid)       # readable when the process ends: no polling
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if pidfd is not None:
+                select.select([pidfd], [], [], remaining)
+            else:
+                time.sleep(min(0.002, remaining))
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if done:
+                return status
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def _send(fd: int, header: dict, payload: bytes = b"") -> None:
