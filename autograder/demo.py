@@ -11,6 +11,7 @@ and print where every file is.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -36,9 +37,10 @@ def mistake_summary(notebook: Path) -> str:
     for cell in spec.GRADE_CELLS:
         mark, points, maximum, message = messages.get(cell.id, ("FAIL", 0, cell.points, "no result (did not run)"))
         if mark != "PASS":
+            # The sentence's first clause names the mistake; the rest explains it.
             text = message.split("cases pass. ", 1)[-1]
-            text = text.split(" (expected")[0].split(": expected")[0]
-            return f"{cell.id}: {text[:110]}{'...' if len(text) > 110 else ''}"
+            text = re.split(r": | \(|; ", text, maxsplit=1)[0]
+            return text
     return "-"
 
 
