@@ -43,10 +43,7 @@ class GradientCase:
 
     def tensors(self):
         """(x, y, m, b) as the student receives them: fresh copies every call."""
-        dtype = DTYPES[self.dtype]
-        x = torch.tensor(self.x, dtype=dtype)
-        y = torch.tensor(self.y, dtype=dtype)
-        return x, y, _param(self.m, self.form, dtype), _param(self.b, self.form, dtype)
+        return _tensors(self)
 
     def y_hat(self) -> torch.Tensor:
         """y_hat at the case's dtype, as the lecture's forward pass makes it."""
@@ -76,16 +73,21 @@ class DescentCase:
     form: str = "float"
 
     def tensors(self):
-        dtype = DTYPES[self.dtype]
-        x = torch.tensor(self.x, dtype=dtype)
-        y = torch.tensor(self.y, dtype=dtype)
-        return x, y, _param(self.m, self.form, dtype), _param(self.b, self.form, dtype)
+        """(x, y, m, b) as the student receives them: fresh copies every call."""
+        return _tensors(self)
 
     def effective(self):
         """x, y, m, b as float64 numpy after rounding through the case's dtype."""
         x, y, m, b = self.tensors()
         scalar = lambda v: float(v.double().reshape(-1)[0]) if isinstance(v, torch.Tensor) else float(v)
         return x.double().numpy(), y.double().numpy(), scalar(m), scalar(b)
+
+
+def _tensors(case):
+    dtype = DTYPES[case.dtype]
+    x = torch.tensor(case.x, dtype=dtype)
+    y = torch.tensor(case.y, dtype=dtype)
+    return x, y, _param(case.m, case.form, dtype), _param(case.b, case.form, dtype)
 
 
 def _param(value: float, form: str, dtype: torch.dtype):

@@ -200,13 +200,16 @@ def _summarise(cell: spec.GradeCell, cases, outcomes, what: str) -> CheckResult:
     return CheckResult(cell.id, points, cell.points, message, kind, details)
 
 
+def _padded(probe: dict, cases) -> list[dict]:
+    """The probe's records, one per case: a probe cut short by a timeout stops the remaining calls."""
+    records = list(probe.get("cases", []))
+    missing = len(cases) - len(records)
+    return records + [{"error": "timeout: not run, an earlier call timed out", "timeout": True}] * max(0, missing)
+
+
 def _judge_gradient_cell(cell: spec.GradeCell, probe: dict, seed) -> CheckResult:
     cases = gradient_cases(cell.id, seed)
-    records = probe.get("cases", [])
-    if len(records) < len(cases):
-        # A probe cut short (a timeout stops the remaining calls).
-        records = records + [{"error": "timeout: not run, an earlier case timed out", "timeout": True}] * (
-            len(cases) - len(records))
+    records = _padded(probe, cases)
     used = _uses_autograd(probe, records)
     if used:
         return CheckResult(cell.id, 0.0, cell.points,
@@ -262,10 +265,7 @@ def _classify_descent(case: DescentCase, record: dict):
 
 def _judge_descent_cell(cell: spec.GradeCell, probe: dict, seed) -> CheckResult:
     cases = descent_cases(cell.id, seed)
-    records = probe.get("cases", [])
-    if len(records) < len(cases):
-        records = records + [{"error": "timeout: not run, an earlier call timed out", "timeout": True}] * (
-            len(cases) - len(records))
+    records = _padded(probe, cases)
     used = sorted({name for r in records for name in r.get("autograd", [])} | set(probe.get("autograd_names", [])))
     if used:
         return CheckResult(cell.id, 0.0, cell.points,
