@@ -320,15 +320,7 @@ def answer_cells(path: Path) -> list[str]:
     the next (nbgrader executes with errors allowed). Raises NotebookError
     as ``notebook.answer_code`` does (unreadable, not a notebook, no answers).
     """
-    cells_of = getattr(notebook, "answer_cells", None)
-    if cells_of is not None:
-        return list(cells_of(path))
-    # The same selection as notebook.answer_code, kept cell by cell.
-    node = notebook.read_notebook(path)
-    if not any(notebook._is_answer(cell) for cell in node.cells):
-        return [notebook.answer_code(path)]     # raises NotebookError("no-answers", ...)
-    return [notebook._strip_magics(notebook._source(cell)) for cell in node.cells
-            if cell.get("cell_type") == "code" and not notebook._is_test(cell)]
+    return notebook.answer_cells(path)
 
 
 def _walk_records(probe):

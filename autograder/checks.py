@@ -22,6 +22,7 @@ import signal
 import sys
 import textwrap
 import time
+import warnings
 
 from autograder import judge, probes, spec
 
@@ -134,7 +135,9 @@ def run_check(cell_id: str, namespace: dict, seed: int | None = None) -> judge.C
         probe, failure = json.loads(json.dumps(probes.probe_cell(namespace, cell_id, seed))), None
     if failure == "timeout" or any(case.get("timeout") for case in (probe or {}).get("cases", [])):
         probes.timed_out(namespace).add(function)  # the child's note of it died with the child
-    return judge.judge_cell(cell_id, probe, failure, seed=seed)
+    with warnings.catch_warnings():  # a library warning would reach stderr and zero the cell
+        warnings.simplefilter("ignore")
+        return judge.judge_cell(cell_id, probe, failure, seed=seed)
 
 
 def check(cell_id: str, namespace: dict | None = None, seed: int | None = None) -> float:

@@ -142,16 +142,19 @@ class DescentMistake:
     variant: Callable
 
 
-def descend(x, y, m, b, lr, epochs) -> tuple[float, float]:
-    """reference.descent's end point, memoised: every student is judged on the same cases."""
+def descend(x, y, m, b, lr, epochs, sequential: bool = False) -> tuple[float, float]:
+    """reference.descent's end point (or the sequential-update variant's), memoised:
+    every student is judged on the same cases, so each run is computed once per grader."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    return _descend_cached(x.tobytes(), y.tobytes(), float(m), float(b), float(lr), int(epochs))
+    return _descend_cached(x.tobytes(), y.tobytes(), float(m), float(b), float(lr), int(epochs), sequential)
 
 
 @functools.lru_cache(maxsize=4096)
-def _descend_cached(x_bytes, y_bytes, m, b, lr, epochs):
-    x, y = np.frombuffer(x_bytes), np.frombuffer(y_bytes)
-    return reference.descent(x.copy(), y.copy(), m, b, lr=lr, epochs=epochs).final()
+def _descend_cached(x_bytes, y_bytes, m, b, lr, epochs, sequential):
+    x, y = np.frombuffer(x_bytes).copy(), np.frombuffer(y_bytes).copy()
+    if sequential:
+        return _sequential(x, y, m, b, lr, epochs)
+    return reference.descent(x, y, m, b, lr=lr, epochs=epochs).final()
 
 
 _run = descend
@@ -167,6 +170,11 @@ def _sequential(x, y, m, b, lr, epochs):
             mt = mt - lr * reference.dC_dm(xt, yt, mt, bt)
             bt = bt - lr * reference.dC_db(xt, yt, mt, bt)
     return float(mt), float(bt)
+
+
+@functools.lru_cache(maxsize=256)
+def _least_squares(x_bytes, y_bytes):
+    return reference.least_squares(np.frombuffer(x_bytes).copy(), np.frombuffer(y_bytes).copy())
 
 
 _LECTURE_END = None
@@ -191,7 +199,8 @@ DESCENT_MISTAKES = (
     DescentMistake("sequential_update",
                    "updates m before computing dC/db, so b's gradient is taken at the new m: compute both "
                    "gradients at the same (m, b), then update both.",
-                   lambda c, x, y, m, b: _sequential(x, y, m, b, c.lr, c.epochs) if c.epochs > 0 else None),
+                   lambda c, x, y, m, b: descend(x, y, m, b, c.lr, c.epochs, sequential=True)
+                   if c.epochs > 0 else None),
     DescentMistake("gradient_ascent",
                    "climbs the cost: descent subtracts the gradient, m <- m - lr * dC/dm (the gradient points uphill).",
                    lambda c, x, y, m, b: _run(x, y, m, b, -c.lr, c.epochs) if c.epochs > 0 else None),
@@ -201,7 +210,7 @@ DESCENT_MISTAKES = (
     DescentMistake("closed_form",
                    "returns the least-squares optimum (the closed form) instead of descending: sgd must take "
                    "`epochs` gradient steps from the given m and b.",
-                   lambda c, x, y, m, b: reference.least_squares(x, y)),
+                   lambda c, x, y, m, b: _least_squares(x.tobytes(), y.tobytes())),
     DescentMistake("hard_coded",
                    "returns the lecture's final parameters whatever the data: compute them by descending.",
                    lambda c, x, y, m, b: _lecture_end()),

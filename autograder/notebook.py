@@ -63,18 +63,21 @@ def _is_test(cell) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
 
 
-def answer_code(path: str | Path) -> str:
-    """The notebook's code cells except test cells, joined into one Python source.
+def answer_cells(path: str | Path) -> list[str]:
+    """The notebook's code cells except test cells, one source per cell, in order.
 
-    Raises NotebookError with flag ``no-answers`` when the notebook has no
-    answer cells (for example one re-created outside nbgrader's release).
+    A kernel runs them one by one, going on after a cell that raised (as
+    nbgrader executes). Raises NotebookError with flag ``no-answers`` when
+    the notebook has no answer cells (for example one re-created outside
+    nbgrader's release).
     """
     notebook = read_notebook(path)
     if not any(_is_answer(cell) for cell in notebook.cells):
-        sources = []
-    else:
-        sources = [_strip_magics(_source(cell)) for cell in notebook.cells
-                   if cell.get("cell_type") == "code" and not _is_test(cell)]
-    if not sources:
         raise NotebookError("no-answers", f"{Path(path).name} has no answer cells: submit the notebook released by the course")
-    return "\n\n".join(sources) + "\n"
+    return [_strip_magics(_source(cell)) for cell in notebook.cells
+            if cell.get("cell_type") == "code" and not _is_test(cell)]
+
+
+def answer_code(path: str | Path) -> str:
+    """answer_cells joined into one Python source."""
+    return "\n\n".join(answer_cells(path)) + "\n"

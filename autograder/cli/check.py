@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from autograder import spec
-from autograder.notebook import NotebookError, answer_code
+from autograder.notebook import NotebookError, answer_cells
 
 TOP_LEVEL_SECONDS = 60
 
@@ -28,38 +28,43 @@ def add_parser(subparsers):
     return parser
 
 
-def _run_notebook_code(code: str, name: str) -> tuple[dict, str | None]:
-    """Execute the student's code; returns its namespace and an error line when the code raised."""
+def _run_notebook_code(cells: list[str], name: str) -> tuple[dict, list[str]]:
+    """Execute the student's cells one by one, as a kernel does; returns the namespace and
+    a line for each cell that raised."""
     from autograder.probes import CheckTimeout, _time_limit
 
     namespace: dict = {"__name__": "__main__"}
     os.environ.setdefault("MPLBACKEND", "Agg")
-    try:
-        compiled = compile(code, name, "exec")
-        with _time_limit(TOP_LEVEL_SECONDS):
-            exec(compiled, namespace)
-    except CheckTimeout:
-        return namespace, f"the notebook's code did not finish within {TOP_LEVEL_SECONDS} s"
-    except SyntaxError as error:
-        return namespace, f"SyntaxError in your code: {error.msg} (line {error.lineno}: {(error.text or '').strip()})"
-    except BaseException as error:  # the student's code may raise anything, SystemExit included
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == name]
-        where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
-        return namespace, f"your code raised {type(error).__name__}: {error}{where}"
-    return namespace, None
+    problems = []
+    for index, source in enumerate(cells, 1):
+        cell_name = f"{name} (code cell {index})"
+        try:
+            compiled = compile(source, cell_name, "exec")
+            with _time_limit(TOP_LEVEL_SECONDS):
+                exec(compiled, namespace)
+        except CheckTimeout:
+            problems.append(f"code cell {index} did not finish within {TOP_LEVEL_SECONDS} s")
+        except SyntaxError as error:
+            problems.append(f"SyntaxError in code cell {index}: {error.msg} "
+                            f"(line {error.lineno}: {(error.text or '').strip()})")
+        except BaseException as error:  # the student's code may raise anything, SystemExit included
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == cell_name]
+            where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+            problems.append(f"code cell {index} raised {type(error).__name__}: {error}{where}")
+    return namespace, problems
 
 
 def run(args) -> int:
     from autograder.checks import format_result, run_check
 
     try:
-        code = answer_code(args.notebook)
+        cells = answer_cells(args.notebook)
     except NotebookError as error:
         print(f"msegrad check: {error.message}", file=sys.stderr)
         return 2
-    namespace, problem = _run_notebook_code(code, str(args.notebook))
-    if problem:
-        print(f"note: {problem}; checking what was defined before it.")
+    namespace, problems = _run_notebook_code(cells, str(args.notebook))
+    for problem in problems:
+        print(f"note: {problem}")
     cells = [cell for cell in spec.GRADE_CELLS if cell.visible or args.all]
     earned = possible = 0.0
     for cell in cells:
