@@ -734,9 +734,20 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
+def _mount_points() -> list[str]:
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            return [line.split()[4] for line in handle]
+    except (OSError, IndexError):
+        return []
+
+
 def _cleanup(scratch_root: str, sandboxed: bool) -> None:
     """Empty the scratch root and, in the sandbox, its private /tmp and /dev/shm, whatever the student left."""
     keep = {os.path.abspath(scratch_root), MPLCONFIG}
+    # A course kept under /tmp has its virtualenv and package bound into the
+    # sandbox's /tmp: the folders leading to those mounts are the grader's.
+    mounts = _mount_points() if sandboxed else []
     for root in [scratch_root] + (["/tmp", "/dev/shm"] if sandboxed else []):
         try:
             entries = os.listdir(root)
@@ -744,7 +755,7 @@ def _cleanup(scratch_root: str, sandboxed: bool) -> None:
             continue
         for name in entries:
             path = os.path.join(root, name)
-            if path in keep:
+            if path in keep or any(m == path or m.startswith(path + "/") for m in mounts):
                 continue
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
