@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -39,14 +40,25 @@ STUDENT_FAILED = re.compile(r"There was an error processing assignment '[^']*' f
 
 
 def nbgrader(course_dir: Path, *args: str, quiet: bool = True,
-             allow_student_failures: bool = False) -> subprocess.CompletedProcess:
+             allow_student_failures: bool = False, on_line=None) -> subprocess.CompletedProcess:
     """Run ``nbgrader ARGS`` in the course directory; NbgraderError with its log when it fails.
 
     With ``allow_student_failures``, a run that failed only for some students
-    (nbgrader still grades the others) is not an error.
+    (nbgrader still grades the others) is not an error. ``on_line`` receives
+    each line of nbgrader's log as it comes.
     """
     command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(command, cwd=course_dir, env=_env(), capture_output=True, text=True)
+    if on_line is None:
+        result = subprocess.run(command, cwd=course_dir, env=_env(), capture_output=True, text=True)
+    else:
+        # Stream the log so a long run can show progress.
+        process = subprocess.Popen(command, cwd=course_dir, env=_env(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            on_line(line)
+        result = subprocess.CompletedProcess(command, process.wait(), "".join(lines), "")
     per_student = allow_student_failures and STUDENT_FAILED.search(result.stdout + result.stderr)
     if result.returncode != 0 and not per_student:
         raise NbgraderError(f"`nbgrader {' '.join(args)}` failed ({result.returncode}):\n"
@@ -97,10 +109,30 @@ def submit(course_dir: Path, student: str, notebook_path: Path) -> Path:
     return target
 
 
-def autograde(course_dir: Path) -> list[str]:
-    """``nbgrader autograde``; returns the students nbgrader could not grade (left for manual grading)."""
+AUTOGRADING = re.compile(r"Autograding .*[/\\]autograded[/\\]([^/\\]+)[/\\]")
+
+
+def autograde(course_dir: Path, progress: bool = False) -> list[str]:
+    """``nbgrader autograde``; returns the students nbgrader could not grade (left for manual grading).
+
+    With ``progress``, prints a line as each student's notebook starts.
+    """
+    total = len(list((course_dir / "submitted").glob(f"*/{spec.ASSIGNMENT}")))
+    started, seen = time.perf_counter(), []
+
+    def show(line: str) -> None:
+        match = AUTOGRADING.search(line)
+        if match:
+            seen.append((match.group(1), time.perf_counter()))
+            elapsed = seen[-1][1] - started
+            # Rate from the notebooks finished so far (start-up before the first left out).
+            per_notebook = (seen[-1][1] - seen[0][1]) / (len(seen) - 1) if len(seen) > 1 else 0
+            eta = per_notebook * (total - len(seen) + 1)
+            print(f"    [{len(seen):>3}/{total}] {match.group(1):<16} {elapsed:6.1f} s"
+                  f"{f', about {eta:.0f} s left' if len(seen) > 1 else ''}", flush=True)
+
     result = nbgrader(course_dir, "autograde", spec.ASSIGNMENT, "--create", "--force",
-                      allow_student_failures=True)
+                      allow_student_failures=True, on_line=show if progress else None)
     return sorted(set(STUDENT_FAILED.findall(result.stdout + result.stderr)))
 
 

@@ -56,7 +56,7 @@ def nbgrader_demo(course_dir: Path = course.ROOT) -> dict[str, dict[str, float]]
     _done(started)
 
     started = _step("nbgrader autograde (a fresh kernel per notebook)")
-    failed = course.autograde(course_dir)
+    failed = course.autograde(course_dir, progress=True)
     _done(started)
     if failed:
         print(f"    nbgrader could not grade: {', '.join(failed)} (left for manual grading)")
