@@ -114,17 +114,22 @@ class ChainRuleDerivation(Scene):
         self.add(line)
 
 
+def play_board(scene, board, seconds):
+    """Fade a board in, then run its descent from step 0 to the last over `seconds`."""
+    moving = board.moving()
+    scene.play(FadeIn(board.static()), FadeIn(moving), run_time=1.5)
+    scene.wait(PAUSE_SECONDS)
+    steps = board.steps
+    scene.play(UpdateFromAlphaFunc(moving, lambda _, a: board.show(build.epoch_at(a, steps))),
+               run_time=seconds, rate_func=linear)
+
+
 class DescentTrajectory(Scene):
     """The lecture's 1001 steps of gradient descent: the line, the readouts, the path and the cost."""
 
     def construct(self):
         board = build.descent_board()
-        moving = board.moving()
-        self.play(FadeIn(board.static()), FadeIn(moving), run_time=1.5)
-        self.wait(PAUSE_SECONDS)
-        steps = board.steps
-        self.play(UpdateFromAlphaFunc(moving, lambda _, a: board.show(build.epoch_at(a, steps))),
-                  run_time=DESCENT_SECONDS, rate_func=linear)
+        play_board(self, board, DESCENT_SECONDS)
         self.play(FadeIn(board.optimum), Create(board.least_squares_line), run_time=1.5)
         self.wait(PAUSE_SECONDS * 3)
 
@@ -134,12 +139,7 @@ class LearningRate(Scene):
 
     def construct(self):
         board = build.rate_board()
-        moving = board.moving()
-        self.play(FadeIn(board.static()), FadeIn(moving), run_time=1.5)
-        self.wait(PAUSE_SECONDS)
-        steps = board.steps
-        self.play(UpdateFromAlphaFunc(moving, lambda _, a: board.show(build.epoch_at(a, steps))),
-                  run_time=RATES_SECONDS, rate_func=linear)
+        play_board(self, board, RATES_SECONDS)
         self.play(LaggedStart(*(FadeIn(word) for word in board.verdicts), lag_ratio=0.5), run_time=1.5)
         self.wait(PAUSE_SECONDS * 3)
 

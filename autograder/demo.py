@@ -87,6 +87,7 @@ def isolated_demo(nbgrader_scores: dict[str, dict[str, float]], course_dir: Path
     from autograder import batch, report
 
     out = course_dir / "out"
+    out.mkdir(parents=True, exist_ok=True)
     grades_csv = out / "grades-isolated.csv"
     started = _step("msegrad grade: the same submissions, sandboxed, one warm worker forking per submission")
     summary = batch.grade_paths([course_dir / "submitted"], grades_csv, force=True,
@@ -132,8 +133,8 @@ def main() -> int:
         scores = nbgrader_demo()
         isolated_demo(scores)
         media_demo()
-    except course.NbgraderError as error:
-        print(f"demo failed: {error}", file=sys.stderr)
+    except Exception as error:  # any step: say which and stop, with the message
+        print(f"demo failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     return 0
 
