@@ -89,7 +89,7 @@ def dC_dm(x, y, m, b):
     return torch.sum((yhat - y) * x) / len(y)
 ''',
     }, {'dC_dm': 'missing_two'}),
-    "claude": ("summed instead of averaging in dC/dyhat", {
+    "charles": ("summed instead of averaging in dC/dyhat", {
         "dC_dyhat": '''\
 def dC_dyhat(yhat, y):
     return 2 * (yhat - y)
