@@ -313,16 +313,6 @@ def _zero_results(message: str, mistake: str):
     return [CheckResult(cell.id, 0.0, cell.points, message, mistake) for cell in spec.GRADE_CELLS]
 
 
-def answer_cells(path: Path) -> list[str]:
-    """The code cells the kernel would run, test cells left out, one source per cell.
-
-    Cells run one by one, as in a kernel: an error in one cell does not stop
-    the next (nbgrader executes with errors allowed). Raises NotebookError
-    as ``notebook.answer_code`` does (unreadable, not a notebook, no answers).
-    """
-    return notebook.answer_cells(path)
-
-
 def _walk_records(probe):
     if isinstance(probe, dict):
         for cell in probe.values():
@@ -408,7 +398,7 @@ def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int,
                      sandboxed: bool = True) -> Graded:
     """Grade one notebook in `sandbox` (restarted if the previous student broke it)."""
     try:
-        cells = answer_cells(submission.path)
+        cells = notebook.answer_cells(submission.path)
     except notebook.NotebookError as error:
         flags = [error.flag] + ([] if sandboxed else ["unsandboxed"])
         results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag)

@@ -109,9 +109,7 @@ def _uses_autograd(probe: dict, records) -> list[str]:
 def _classify_gradient(function: str, case: GradientCase, record: dict, tolerance: float):
     """(passed, kind, detail). kind is a mistake id, or a KIND_SENTENCES key."""
     if "error" in record:
-        if record.get("timeout"):
-            return False, "timeout", record["error"].removeprefix("timeout: ")
-        return False, _error_kind(record["error"]), record["error"]
+        return _error_outcome(record)
     output = record.get("output", {})
     if output.get("type") == "None":
         return False, "returns_none", "returned None"
@@ -149,12 +147,16 @@ def _classify_gradient(function: str, case: GradientCase, record: dict, toleranc
     return False, "unknown", f"expected {_fmt(expected)}, got {_fmt(got)} (relative error {_relative(got, expected, scale):.1e})"
 
 
-def _error_kind(error: str) -> str:
+def _error_outcome(record: dict):
+    """(False, kind, detail) for a call that raised or ran out of time."""
+    error = record["error"]
+    if record.get("timeout"):
+        return False, "timeout", error.removeprefix("timeout: ")
     if error.startswith("NotImplementedError"):
-        return "not_implemented"
+        return False, "not_implemented", error
     if error.startswith("MemoryError") or "can't allocate memory" in error or "not enough memory" in error:
-        return "memory"
-    return "error"
+        return False, "memory", error
+    return False, "error", error
 
 
 def _sentence(function: str, kind: str) -> str:
@@ -238,9 +240,7 @@ def _descent_error(got, expected, case: DescentCase) -> float:
 
 def _classify_descent(case: DescentCase, record: dict):
     if "error" in record:
-        if record.get("timeout"):
-            return False, "timeout", record["error"].removeprefix("timeout: ")
-        return False, _error_kind(record["error"]), record["error"]
+        return _error_outcome(record)
     if "pair" not in record:
         output = record.get("output", {})
         if output.get("type") == "None":

@@ -280,17 +280,17 @@ def _reap(pid: int, seconds: float):
     """The wait status of child pid, or None if it has not ended within `seconds`."""
     deadline = time.monotonic() + seconds
     try:
-        done, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return 0
-    if done:
-        return status
-    try:
         pidfd = os.pidfd_open(pid)       # readable when the process ends: no polling
     except (AttributeError, OSError):
         pidfd = None
     try:
         while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if done:
+                return status
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
@@ -298,12 +298,6 @@ def _reap(pid: int, seconds: float):
                 select.select([pidfd], [], [], remaining)
             else:
                 time.sleep(min(0.002, remaining))
-            try:
-                done, status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                return 0
-            if done:
-                return status
     finally:
         if pidfd is not None:
             os.close(pidfd)
