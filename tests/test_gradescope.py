@@ -322,6 +322,8 @@ def test_without_a_sandbox_student_code_runs_as_nobody_not_root(tmp_path, monkey
     from autograder.sandbox import Mode
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv")
+    if not gradescope._runs(gradescope._unprivileged_python(tmp_path)):
+        pytest.skip(f"nobody cannot reach {sys.executable} (this checkout sits in a folder closed to other users)")
     witness = Path(tempfile.mkdtemp(prefix="msegrad-witness-"))
     witness.chmod(0o777)
     try:
@@ -346,3 +348,18 @@ def test_without_a_sandbox_student_code_runs_as_nobody_not_root(tmp_path, monkey
         assert result["extra_data"]["unsandboxed"]["student_code_user"] == "nobody"
     finally:
         shutil.rmtree(witness, ignore_errors=True)
+
+
+def test_when_nobody_cannot_run_python_grading_goes_on_as_root_and_says_so(tmp_path, monkeypatch, capsys):
+    from autograder.sandbox import Mode
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv")
+    (tmp_path / "submission").mkdir()
+    shutil.copy(CLASS / "ada" / spec.ASSIGNMENT / spec.NOTEBOOK, tmp_path / "submission" / spec.NOTEBOOK)
+    monkeypatch.setattr("autograder.sandbox.choose_mode", lambda want="auto": Mode("none", "refused by the test"))
+    monkeypatch.setattr(gradescope, "_runs", lambda python: False)
+    assert gradescope.main(tmp_path) == 0
+    result = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert result["score"] == spec.MAX_SCORE
+    assert result["extra_data"]["unsandboxed"]["student_code_user"] == "root"
+    assert "nobody cannot run" in capsys.readouterr().err

@@ -446,8 +446,13 @@ def grade(root: str | os.PathLike | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="msegrad-gradescope-") as private:
         user = "root" if os.geteuid() == 0 else str(os.geteuid())
         if not mode.sandboxed and os.geteuid() == 0 and shutil.which("setpriv"):
-            options.python = _unprivileged_python(Path(private))
-            user = "nobody"
+            unprivileged = _unprivileged_python(Path(private))
+            if _runs(unprivileged):
+                options.python = unprivileged
+                user = "nobody"
+            else:
+                print(f"msegrad: nobody cannot run {sys.executable} (a folder on its path is closed to other "
+                      f"users); student code runs as root", file=sys.stderr)
         box = Sandbox(mode, options)
         try:
             graded = batch.grade_submission(box, batch.Submission("submission", notebook), seed, limits,
@@ -459,6 +464,16 @@ def grade(root: str | os.PathLike | None = None) -> dict:
     if not mode.sandboxed:
         results["extra_data"]["unsandboxed"] = {"reason": mode.reason, "student_code_user": user}
     return results
+
+
+def _runs(python: str) -> bool:
+    """Whether `python` starts and imports this package (nobody needs read access to the install)."""
+    import subprocess
+
+    try:
+        return subprocess.run([python, "-c", "import autograder"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def _unprivileged_python(folder: Path) -> str:
