@@ -100,7 +100,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
     "signal_the_worker": ({}, """
 import os, signal
 for number in (signal.SIGSTOP, signal.SIGKILL):
-    for target in (os.getppid(), -1, 1, 2):
+    for target in {os.getppid(), -1, 1, 2, 3} - {os.getpid()}:
         try:
             os.kill(target, number)
         except OSError:
