@@ -408,6 +408,8 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
         names = ", ".join(answer["tamper"][:6])
         notes.append(f"The code replaced functions of the grader's libraries ({names}); "
                      "this cannot change the score, which is computed outside the student's process.")
+    if findings is not None:
+        results = _apply_findings(results, findings, flags, notes)
     cgroup = answer.get("cgroup") or {}
     if int(cgroup.get("oom_kills") or 0) > 0:
         flags.append("memory")
@@ -423,6 +425,48 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
                     output["head"], sgd_probe, student_seconds)
     graded.cells = answer["cells"]
     return graded
+
+
+# What a finding in the source costs the function it belongs to (autograder.source).
+FINDING_FLAGS = {"answer-key": "answer-key", "review": "review", "autograd": "autograd"}
+GRADIENT_FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db")
+
+
+def analyse_source(cells: list[str]):
+    """The trusted reading of the student's code (never run), for judge_answer's ``findings``."""
+    from autograder import source
+    return source.analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS, allowed_modules=("autograder.data",),
+                          stand_ins={"sgd": ("dC_dm", "dC_db")})
+
+
+def _apply_findings(results, analysis, flags: list, notes: list):
+    """Zero every function whose source reaches the answer key or uses autograd; flag what needs a person.
+
+    Decided from the source alone: nothing the student's process does at run
+    time can add or remove a finding. The runtime evidence (the probe's
+    autograd spy) can still cost points in the judge, never give them back.
+    A ``review`` finding keeps the judged points and flags the row: the code
+    does something the judge cannot see through, and a person decides.
+    """
+    from autograder.judge import CheckResult
+    out = []
+    for result in results:
+        function = spec.CELLS_BY_ID[result.cell_id].function
+        found = [finding for finding in analysis.for_function(function) if finding.kind in ("answer-key", "autograd")]
+        if not found:
+            out.append(result)
+            continue
+        first = min(found, key=lambda finding: finding.kind != "answer-key")
+        where = f" ({first.where})" if first.where else ""
+        out.append(CheckResult(result.cell_id, 0.0, result.max_points, f"{first.reason}{where}", first.kind))
+    for finding in analysis.findings:
+        if finding.kind in FINDING_FLAGS:
+            flags.append(FINDING_FLAGS[finding.kind])
+            where = f" ({finding.where})" if finding.where else ""
+            note = f"{finding.function + ': ' if finding.function else ''}{finding.reason}{where}"
+            if note not in notes:
+                notes.append(note)
+    return out
 
 
 def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:
@@ -462,6 +506,7 @@ def _grade_submission(sandbox, submission, seed, limits, sandboxed) -> Graded:
         flags = [error.flag] + ([] if sandboxed else ["unsandboxed"])
         results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag)
         return Graded(_row(submission.student, results, flags), results, flags, [error.message])
+    findings = analyse_source(cells)
     request = request_for(submission.student, cells, seed, limits)
     # The worker retries functions in a fresh process after a failure, re-running the top level.
     budget = (limits.top_timeout + 6) * (len(spec.FUNCTIONS) + 1) + limits.function_timeout * len(spec.FUNCTIONS)
@@ -474,7 +519,7 @@ def _grade_submission(sandbox, submission, seed, limits, sandboxed) -> Graded:
         answer = {"top": {"failure": "killed", "detail": answer["error"][:300]},
                   "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS},
                   "cgroup": answer.get("cgroup")}
-    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit)
+    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit, findings)
 
 
 # --- the batch -----------------------------------------------------------------------------

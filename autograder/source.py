@@ -8,7 +8,7 @@ only, and never run. Three kinds of finding:
   by name (``__import__``, ``importlib``, ``sys.modules``, ...).
 - ``review``: dynamic code a reader cannot see through (``eval``, a computed
   ``getattr``, ``ctypes``, frame and namespace introspection, processes):
-  a person should look before it earns points.
+  a person should look before the grade is final (the points stand until then).
 - ``autograd``: a gradient function, or anything it calls, uses autograd.
 
 Each rule is a line in one of the tables below (PATH_RULES for dotted paths,
@@ -41,7 +41,7 @@ import re
 import warnings
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Collection, Iterable, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 KINDS = ("answer-key", "review", "autograd")
 GRADER_PACKAGE = "autograder"
@@ -876,7 +876,7 @@ class _Attribution:
         self.steps += len(stars)
         return found + [unit for unit in stars if floor < unit.position < before]
 
-    def search(self, starts: list) -> Iterable[tuple[_Unit, tuple, list]]:
+    def search(self, starts: list, skip: Collection[str] = ()) -> Iterable[tuple[_Unit, tuple, list]]:
         """Breadth first from (unit, time, via, is_root) states; yields (unit, via, hits that count).
 
         A unit's immediate code runs at its own position; a function body runs
@@ -897,6 +897,8 @@ class _Attribution:
             if runs_later:
                 reads += [(name, unit.position if root else time) for name in unit.reads_later]
             for name, when in reads:
+                if name in skip:        # replaced by the grader while this function runs
+                    continue
                 for definer in self.definers(name, when):
                     queue.append((definer, when, via + (name,), False))
                     self.steps += 1
@@ -907,12 +909,12 @@ class _Attribution:
 
 _CONSEQUENCES = {
     "answer-key": "this function earns no points",
-    "review": "a person will read it before it earns points",
+    "review": "a person will read it before the grade is final",
     "autograd": "the task is to derive the gradient by hand, so this function earns no points",
 }
 _NOTEBOOK_CONSEQUENCES = {
     "answer-key": "it can change every check, so no function earns points",
-    "review": "it can change every check, so a person will read the notebook before any function earns points",
+    "review": "it can change every check, so a person will read the notebook before the grade is final",
 }
 _PROBLEMS = {
     "too-deep": "is nested too deeply for the grader to read",
@@ -928,8 +930,10 @@ def _through(via: tuple) -> str:
 class _Report:
     """Findings in order (the notebook's first), one per function, kind and thing found."""
 
-    def __init__(self, functions: Sequence[str], gradient_functions: Collection[str]):
+    def __init__(self, functions: Sequence[str], gradient_functions: Collection[str],
+                 stand_ins: Mapping[str, Collection[str]] | None = None):
         self.functions = list(dict.fromkeys([*functions, *gradient_functions]))
+        self.stand_ins = dict(stand_ins or {})
         self.gradient_functions = set(gradient_functions)
         self.findings: list[Finding] = []
         self.notes: list[Note] = []
@@ -963,7 +967,7 @@ class _Report:
                                        f"{_through(via) or ','}", unit, hit)
         for function in self.functions:
             starts = [(unit, _FINAL, (), False) for unit in attribution.definers(function, _FINAL)]
-            for unit, via, hits in attribution.search(starts):
+            for unit, via, hits in attribution.search(starts, self.stand_ins.get(function, ())):
                 for hit in hits:
                     self.add_hit(function, function + _through(via), unit, hit)
 
@@ -982,16 +986,19 @@ class _Report:
 
 
 def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Collection[str],
-            allowed_modules: Collection[str] = ("autograder.data",)) -> Analysis:
+            allowed_modules: Collection[str] = ("autograder.data",),
+            stand_ins: Mapping[str, Collection[str]] | None = None) -> Analysis:
     """What the grader must act on in a notebook's code, by student function.
 
     cells: the code cells except test cells, in order (``notebook.answer_cells``).
     functions: the student functions; gradient_functions: those of them that
     must not use autograd (autograd elsewhere costs nothing). allowed_modules:
     the modules of the grader's package the release itself imports.
+    stand_ins: {function: names the grader replaces while checking it} (sgd
+    runs with the reference's dC_dm and dC_db): their code is not its code.
     Never raises: whatever cannot be read is a notebook-wide review finding.
     """
-    report = _Report(functions, gradient_functions)
+    report = _Report(functions, gradient_functions, stand_ins)
     try:
         trees, problems, report.notes = _parse(cells)
         notebook = _Notebook(trees, allowed_modules)
@@ -1000,7 +1007,7 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
         for problem, detail, where in problems:
             phrase = _PROBLEMS[problem].format(detail=detail)
             report.add("review", None, f"{where.capitalize()} {phrase}; a person will read the notebook before "
-                                       f"any function earns points.", where, problem)
+                                       f"the grade is final.", where, problem)
         try:
             if notebook.stopped_in is not None:
                 raise _Tangled
@@ -1009,6 +1016,6 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
             report.attribute_everywhere(notebook)
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
         report.add("review", None, "The grader could not read this notebook's code; a person will read it "
-                                   "before any function earns points.", "", "unread")
+                                   "before the grade is final.", "", "unread")
         report.notes.append(Note("error", "", f"{type(error).__name__}: {error}"[:200]))
     return Analysis(report.findings, report.notes)
