@@ -4,9 +4,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A pinned CPU build of torch is installed before anything else so that no
-# other requirement pulls a CUDA build.
+# torch is installed before anything else, so that no other requirement pulls
+# a CUDA build: TORCH_SPEC from PyTorch's CPU wheel index when it answers
+# within 3 s, else from pip's default index (scripts/install-torch.sh).
+# TORCH_INDEX=URL takes torch from that index instead.
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+export TORCH_SPEC TORCH_INDEX
 # nbgrader runs alembic as a program: it must find the venv's bin/ on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
@@ -24,12 +28,13 @@ setup: $(VENV)/.installed
 system:
 	@bash scripts/system-packages.sh
 
-$(VENV)/.installed: pyproject.toml scripts/system-packages.sh
+$(VENV)/.installed: pyproject.toml scripts/system-packages.sh scripts/install-torch.sh
 	@bash scripts/system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	bash scripts/install-torch.sh $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[all]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@echo "set-up done: torch $$($(BIN)/python -c 'import torch; print(torch.__version__)'), $(VENV)/ is $$(du -sh $(VENV) | cut -f1)"
 	touch $@
 
 # Regenerate the student release from solutions/ (commit the result).
