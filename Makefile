@@ -16,7 +16,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 
 # What `make test-user` runs as an unprivileged user (CI runs as root).
-USER_TESTS := tests/test_sandbox.py tests/adversarial tests/test_grade_cli.py
+USER_TESTS := tests/test_sandbox.py tests/adversarial tests/test_grade_cli.py tests/isolation
 
 .PHONY: demo test test-user setup system lessons videos exercises clean
 

@@ -12,6 +12,7 @@ off first); ``force`` regrades everyone.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
@@ -36,6 +37,8 @@ CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
 COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags", "mistakes", "seconds"]
 # Seconds the grader waits for a worker beyond the time limits it gave it.
 ANSWER_MARGIN = 15.0
+# Flags that describe where the grading ran, not the submission (the same on every row of a run).
+ENVIRONMENT_FLAGS = ("unsandboxed", "no-cgroup", "no-namespaces")
 MEMORY_WORDS = ("MemoryError", "not enough memory", "can't allocate memory", "Cannot allocate memory",
                 "DefaultCPUAllocator")
 
@@ -329,8 +332,7 @@ def _walk_records(probe):
 
 
 def _case_counts(seed: int) -> dict[str, int]:
-    from autograder.cases import cell_inputs
-    return {cell.id: len(cell_inputs(cell.id, seed)) for cell in spec.GRADE_CELLS}
+    return {cell_id: len(cases) for cell_id, cases in _inputs(seed).items()}
 
 
 def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int,
@@ -469,13 +471,19 @@ def _apply_findings(results, analysis, flags: list, notes: list):
     return out
 
 
-def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:
-    """What the sandbox gets for one submission: its code, every case's inputs, the limits."""
+@functools.lru_cache(maxsize=4)
+def _inputs(seed: int) -> dict:
+    """Every grade cell's cases as plain data (built once per seed: a quarter of a second)."""
     from autograder.cases import function_inputs
     inputs = {}
     for function in spec.FUNCTIONS:
         inputs.update(function_inputs(function, seed))
-    return {"cells": cells, "functions": list(spec.FUNCTIONS), "cases": inputs,
+    return inputs
+
+
+def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:
+    """What the sandbox gets for one submission: its code, every case's inputs, the limits (no student id)."""
+    return {"cells": cells, "functions": list(spec.FUNCTIONS), "cases": _inputs(seed),
             "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
             "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
             "output_limit": limits.output_limit}
@@ -671,9 +679,10 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                 summary.student_seconds += graded.student_seconds
                 if "grader-error" in graded.flags:
                     summary.grader_errors.append(graded.row["student"])
-                if graded.flags:
+                own = [word for word in graded.flags if word not in ENVIRONMENT_FLAGS]
+                if own:
                     summary.flagged += 1
-                    summary.flags.update(word for word in graded.flags if word != "unsandboxed")
+                    summary.flags.update(own)
                 if bar is not None:
                     bar.update(1)
     except BaseException:

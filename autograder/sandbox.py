@@ -234,7 +234,8 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
             made.add(directory)
         argv += ["--ro-bind", staged_package() if path == package else path, path]
         made.add(path)
-    argv += ["--chdir", "/tmp", "--clearenv"]
+    # The sandbox's own root (a tmpfs bwrap made) is read-only too: only /tmp and /dev/shm take writes.
+    argv += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}

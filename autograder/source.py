@@ -515,9 +515,10 @@ class _Unit:
 class _Reader:
     """Walks one unit's tree with an explicit stack: resolves names, records hits and top-level reads."""
 
-    def __init__(self, notebook: _Notebook, unit: _Unit | None):
+    def __init__(self, notebook: _Notebook, unit: _Unit | None, opaque: Collection[str] = ()):
         self.notebook = notebook
         self.unit = unit
+        self.opaque = frozenset(opaque)   # names read at call time that the grader replaces
 
     # -- where names point ------------------------------------------------------------------------
 
@@ -680,6 +681,8 @@ class _Reader:
         name = node.id
         owner, paths = self.name_paths(name, scope)
         reading = isinstance(node.ctx, ast.Load)
+        if deferred and name in self.opaque and (owner is None or owner.kind == "module"):
+            return owner, set()
         if reading and (owner is None or owner.kind == "module"):
             (self.unit.reads_later if deferred else self.unit.reads_now)[name] = None
         kinds_hit = set()
@@ -766,8 +769,10 @@ def _links(node) -> Iterable[ast.AST]:
 class _Notebook:
     """The notebook's units in run order, its top-level scope, and what each unit holds."""
 
-    def __init__(self, trees: list[tuple[int, ast.Module]], allowed_modules: Collection[str]):
+    def __init__(self, trees: list[tuple[int, ast.Module]], allowed_modules: Collection[str],
+                 stand_ins: Mapping[str, Collection[str]] | None = None):
         self.allowed = tuple(allowed_modules)
+        self.stand_ins = dict(stand_ins or {})
         self.nodes = 0
         self.units: list[_Unit] = []
         for cell, tree in trees:
@@ -795,8 +800,11 @@ class _Notebook:
         self.follow_aliases(everything.aliases)
         self.stopped_in: int | None = None  # the cell where NODE_LIMIT stopped the reading
         for unit in self.units:
+            # Inside a function the grader checks with stand-ins, their names are the grader's, not the student's.
+            opaque = {name for function, names in self.stand_ins.items()
+                      if function in unit.always | unit.maybe for name in names}
             try:
-                _Reader(self, unit).read_unit()
+                _Reader(self, unit, opaque).read_unit()
             except _TooLarge:
                 self.stopped_in = unit.cell
                 break
@@ -1001,7 +1009,7 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
     report = _Report(functions, gradient_functions, stand_ins)
     try:
         trees, problems, report.notes = _parse(cells)
-        notebook = _Notebook(trees, allowed_modules)
+        notebook = _Notebook(trees, allowed_modules, stand_ins)
         if notebook.stopped_in is not None:
             problems.append(("too-large", "", f"cell {notebook.stopped_in}"))
         for problem, detail, where in problems:

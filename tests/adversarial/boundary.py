@@ -13,7 +13,7 @@ earn or steal something if they worked replace dC_dm by a broken one
 """
 from __future__ import annotations
 
-from .corpus import ALL_FULL, ALL_ZERO, BREAK
+from .corpus import ALL_FULL, BREAK
 
 # A secret only the victim's source holds; the reader looks for the prefix
 # followed by eight hex digits (it never builds the whole string itself).
@@ -151,9 +151,9 @@ for fd in range(3, 64):
 """, {}),
     "a54_honest": ({}, "", {**ALL_FULL}),
     # --- the answer key --------------------------------------------------------------------------------
-    # At the top level, an import of the grader's package runs before every check: nothing earns points.
     "a60_answer_key_plain": ({"dC_dm": "from autograder.reference import dC_dm\n"}, "",
-                             {**ALL_ZERO, "flags": ["answer-key"]}),
+                             {"dC_dyhat": "full", "dC_dm": 0, "dC_db": "full", "sgd": "full",
+                              "flags": ["answer-key"]}),
     "a61_answer_key_disguised": ({"dC_db": (
         "def dC_db(x, y, m, b):\n"
         "    key = __import__('auto' + 'grader.ref' + 'erence', fromlist=['x'])\n"
