@@ -208,8 +208,9 @@ IDENTIFIER_SUFFIX_RULES = {"_backward": _AUTOGRAD}
 AUTOGRAD_KEYWORD = "requires_grad"
 
 # Strings, also when folded from constants ('/pr' + 'oc'): a path in /proc
-# (the process's memory maps and memory), a grader module's name
-# ("autograder.reference"), or a path through the course's answers
+# (the process's memory maps and memory), a dotted name read as a path
+# ('autograder.reference', 'sys.modules'), the autograd keyword or a dunder
+# from IDENTIFIER_RULES, or a path through the course's answers
 # (ANSWER_PATH_PARTS, or the grader's package outside the allowed modules).
 PROC = "/proc"
 
@@ -576,9 +577,11 @@ class _Reader:
         if len(text) > STRING_SCAN:
             return
         if _MODULE_NAME.fullmatch(text):
-            reach = self.notebook.grader_reach(text)
-            if reach:
-                self.hit(_GRADER_USE, reach, node, deferred)
+            # A name spelled as a string ({'requires_grad': True}, 'sys.modules') is still that name.
+            if "." in text or text == GRADER_PACKAGE:
+                self.path_hits(text, node, deferred)
+            elif text == AUTOGRAD_KEYWORD or (text in IDENTIFIER_RULES and text.startswith("__")):
+                self.identifier_hit(text, repr(text), node, deferred, skip=())
         elif "/" in text or "\\" in text:
             parts = [part for part in _PATH_SEPARATORS.split(text) if part]
             for index, part in enumerate(parts):
@@ -639,8 +642,9 @@ class _Reader:
                     *(getattr(node, name) for name in ("elt", "key", "value") if hasattr(node, name))]
             stack += [(part, inner, deferred, False) for part in body]
             return
-        if getattr(node, "decorator_list", None) and not deferred:
-            self.unit.calls = True
+        if not deferred and (getattr(node, "decorator_list", None) or getattr(node, "bases", None)
+                             or getattr(node, "keywords", None)):
+            self.unit.calls = True  # a decorator, __init_subclass__ or a metaclass gets what is defined here
         if isinstance(node, ast.ClassDef):
             stack += [(part, scope, deferred, False) for part in (*node.decorator_list, *node.bases, *node.keywords)]
             inner = _Scope("class", scope, _bindings(node.body))
@@ -661,11 +665,15 @@ class _Reader:
         """x.a.b as one path: torch.autograd.grad is autograd, autograder.data.lecture_data is allowed."""
         root, parts, others = _chain(node)
         stack += [(other, scope, deferred, False) for other in others]
-        if not deferred and any(_constant_getattr(link) for link in _links(node)):
-            self.unit.calls = self.unit.runs_code = True
+        for link in _links(node):
+            if isinstance(link, ast.Call):  # getattr(x, 'a'): a call, of whatever getattr names here
+                self.read_name(link.func, scope, deferred, called=True)
+                self.unit.calls |= not deferred
+                self.unit.runs_code |= not deferred
         kinds_hit: set[str] = set()
-        writes = not isinstance(getattr(node, "ctx", None) or ast.Load(), ast.Load)
+        writes = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
         if isinstance(root, ast.Name):
+            # The root is read as part of the path, not on its own (autograder alone would be the package).
             _, paths = self.read_name(root, scope, deferred, called=True, alone=False)
             full = {path + "".join("." + part for part in parts) for path in paths}
             for path in full:

@@ -226,6 +226,14 @@ def test_a_computed_getattr_name_that_folds_to_a_constant_is_also_read():
         "getattr with a computed name", "torch.autograd"}
 
 
+def test_a_getattr_the_student_defines_is_read_where_it_is_called():
+    own_getattr = "def getattr(obj, name):\n    return eval('obj.' + name)\n"
+    code = "def dC_db(x, y, m, b):\n    return 2 * torch.sum(m * x + b - y) / getattr(x, 'shape')[0]\n"
+    analysis = read(notebook(own_getattr, dC_db=code))
+    assert charged(analysis, "review") == {"dC_db", "sgd"}
+    assert analysis.for_function("dC_db")[0].reason.startswith("dC_db, through getattr, runs code made from text")
+
+
 def test_exec_at_the_top_level_or_in_what_it_calls_asks_for_review_of_the_notebook():
     for top in ("exec('dC_dm = None')\n", "def setup():\n    exec('dC_dm = None')\n\n\nsetup()\n"):
         analysis = read(notebook(top))
@@ -283,6 +291,13 @@ def test_torch_derivative_kernels_are_autograd_and_torch_ops_needs_a_person():
     analysis = read(notebook(dC_dm=code))
     assert {(finding.kind, finding.found) for finding in analysis.for_function("dC_dm")} == {
         ("review", "torch.ops.aten"), ("autograd", ".mse_loss_backward")}
+
+
+def test_requires_grad_spelled_as_a_string_is_still_autograd():
+    code = ("def dC_dm(x, y, m, b):\n    options = {'requires_grad': True}\n"
+            "    return torch.tensor(float(m), **options)\n")
+    [finding] = read(notebook(dC_dm=code)).findings
+    assert (finding.kind, finding.function, finding.found) == ("autograd", "dC_dm", "'requires_grad'")
 
 
 def test_autograd_reason_says_what_was_used_and_why_it_costs():
