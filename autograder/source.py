@@ -137,14 +137,20 @@ class Analysis:
 class _Rule:
     kind: str
     phrase: str  # a verb phrase completed with what was found: "uses autograd ({found})"
+    group: str = ""  # rules of one group make one finding per function; by default each rule is its own
+
+    def __post_init__(self):
+        if not self.group:
+            object.__setattr__(self, "group", self.phrase)
 
 
-_GRADER_USE = _Rule("answer-key", "uses {found}, the grader's own code and answers")
-_GRADER_IMPORT = _Rule("answer-key", "imports {found}, the grader's own code and answers")
+_GRADER_USE = _Rule("answer-key", "uses {found}, the grader's own code and answers", "grader")
+_GRADER_IMPORT = _Rule("answer-key", "imports {found}, the grader's own code and answers", "grader")
 _RELATIVE = _Rule("answer-key", "uses a relative import ({found}), which can resolve inside the grader's own package")
 _ANSWER_FILE = _Rule("answer-key", "names {found}, where the course keeps its answers")
 _LOADS_BY_NAME = _Rule("answer-key", "loads modules by name ({found}), a way into the grader's own answers")
-_MODULE_TABLE = _Rule("answer-key", "reaches the table of loaded modules ({found}), where the grader's own answers live")
+_MODULE_TABLE = _Rule("answer-key", "reaches the table of loaded modules ({found}), "
+                                    "where the grader's own answers live")
 _RUNS_TEXT = _Rule("review", "runs code made from text at run time ({found}), which the grader cannot read")
 _NAMESPACE = _Rule("review", "reads or rewrites a namespace directly ({found}), which the grader cannot follow")
 _COMPUTED_NAME = _Rule("review", "looks up attributes by names computed at run time ({found}), "
@@ -486,6 +492,7 @@ class _Hit:
     rule: _Rule
     found: str
     line: int
+    column: int
     deferred: bool  # inside a def or lambda body: runs only when called
 
 
@@ -501,8 +508,10 @@ class _Unit:
     star: bool         # binds names nobody can list (from module import *)
     definition: bool   # a def, class, import or assignment to names
     hits: list = field(default_factory=list)
-    reads_now: dict = field(default_factory=dict)    # top-level names read when the statement runs (a dict keeps their order)
-    reads_later: dict = field(default_factory=dict)  # ... and when a function it defines is called
+    # Top-level names read (dicts, to keep their order) when the statement runs...
+    reads_now: dict = field(default_factory=dict)
+    # ... and when a function it defines is called.
+    reads_later: dict = field(default_factory=dict)
     runs_code: bool = False  # its immediate code may run the student's code (a call, an operator, ...)
     calls: bool = False      # its immediate code calls something, which may call what it defines
     escapes: bool = False    # a function in it writes to objects outside itself
@@ -545,7 +554,7 @@ class _Reader:
     # -- hits -------------------------------------------------------------------------------------
 
     def hit(self, rule: _Rule, found: str, node, deferred: bool) -> None:
-        self.unit.hits.append(_Hit(rule, found, getattr(node, "lineno", 0), deferred))
+        self.unit.hits.append(_Hit(rule, found, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), deferred))
 
     def path_hits(self, path: str, node, deferred: bool, importing: bool = False,
                   kinds: Collection[str] = KINDS) -> set[str]:
@@ -628,7 +637,7 @@ class _Reader:
                 if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
                     self.note_write(node.value, scope, deferred)
                 stack += [(child, scope, deferred, False) for child in ast.iter_child_nodes(node)]
-        self.unit.hits.sort(key=lambda hit: hit.line)  # the walk is last in, first out; findings read top down
+        self.unit.hits.sort(key=lambda hit: (hit.line, hit.column))  # the walk is last in, first out
 
     def enter(self, node, scope: _Scope, deferred: bool, stack: list) -> None:
         """A nested scope: what it evaluates on the spot belongs to this scope, its body to its own."""
@@ -938,30 +947,49 @@ def _through(via: tuple) -> str:
     return f", through {' then '.join(via)}," if via else ""
 
 
+# What one finding shows of all it found.
+FOUND_SHOWN = 4
+
+
+@dataclass
+class _Entry:
+    subject: str
+    where: str
+    found: list
+
+
 class _Report:
-    """Findings in order (the notebook's first), one per function, kind and thing found."""
+    """The findings: one per function (None first) and rule, listing all it found, located at the first."""
 
     def __init__(self, functions: Sequence[str], gradient_functions: Collection[str]):
         self.functions = list(dict.fromkeys([*functions, *gradient_functions]))
         self.gradient_functions = set(gradient_functions)
-        self.findings: list[Finding] = []
+        self.problems: list[Finding] = []
+        self.entries: dict[tuple[str | None, str], tuple[_Rule, _Entry]] = {}
         self.notes: list[Note] = []
-        self.keys: set = set()
 
-    def add(self, kind: str, function: str | None, reason: str, where: str, found: str) -> None:
-        if (function, kind, found) not in self.keys:
-            self.keys.add((function, kind, found))
-            self.findings.append(Finding(kind, function, reason, where, found))
+    def add_problem(self, problem: str, detail: str, where: str) -> None:
+        if all(finding.found != problem for finding in self.problems):
+            phrase = _PROBLEMS[problem].format(detail=detail)
+            self.problems.append(Finding("review", None, f"{where.capitalize()} {phrase}; a person will read the "
+                                                         f"notebook before any function earns points.", where, problem))
 
     def add_hit(self, function: str | None, subject: str, unit: _Unit, hit: _Hit) -> None:
-        kind = hit.rule.kind
-        if function is None and kind == "autograd":
+        if hit.rule.kind == "autograd" and function not in self.gradient_functions:
             return  # autograd outside the gradient functions costs nothing
-        if function is not None and kind == "autograd" and function not in self.gradient_functions:
-            return
-        consequence = (_CONSEQUENCES if function else _NOTEBOOK_CONSEQUENCES)[kind]
-        reason = f"{subject} {hit.rule.phrase.format(found=hit.found)}; {consequence}."
-        self.add(kind, function, reason, f"cell {unit.cell}, line {hit.line}", hit.found)
+        _, entry = self.entries.setdefault((function, hit.rule.group), (
+            hit.rule, _Entry(subject, f"cell {unit.cell}, line {hit.line}", [])))
+        if hit.found not in entry.found:
+            entry.found.append(hit.found)
+
+    def findings(self) -> list[Finding]:
+        findings = list(self.problems)
+        for (function, _), (rule, entry) in self.entries.items():
+            found = ", ".join(entry.found[:FOUND_SHOWN]) + (", ..." if len(entry.found) > FOUND_SHOWN else "")
+            consequence = (_CONSEQUENCES if function else _NOTEBOOK_CONSEQUENCES)[rule.kind]
+            reason = f"{entry.subject} {rule.phrase.format(found=found)}; {consequence}."
+            findings.append(Finding(rule.kind, function, reason, entry.where, found))
+        return findings
 
     def attribute(self, notebook: _Notebook) -> None:
         attribution = _Attribution(notebook)
@@ -982,8 +1010,7 @@ class _Report:
 
     def attribute_everywhere(self, notebook: _Notebook) -> None:
         """Too tangled to follow: every finding counts for every function it could concern."""
-        self.findings = [finding for finding in self.findings if finding.found in _PROBLEMS]
-        self.keys = {(finding.function, finding.kind, finding.found) for finding in self.findings}
+        self.entries.clear()
         self.notes.append(Note("tangled", "", "the notebook's names lead through more code than the grader "
                                               "follows; every finding counts for every function"))
         for unit in notebook.units:
@@ -1011,17 +1038,15 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
         if notebook.stopped_in is not None:
             problems.append(("too-large", "", f"cell {notebook.stopped_in}"))
         for problem, detail, where in problems:
-            phrase = _PROBLEMS[problem].format(detail=detail)
-            report.add("review", None, f"{where.capitalize()} {phrase}; a person will read the notebook before "
-                                       f"any function earns points.", where, problem)
+            report.add_problem(problem, detail, where)
         try:
             if notebook.stopped_in is not None:
-                raise _Tangled
+                raise _Tangled  # what was left unread may bind or call anything
             report.attribute(notebook)
         except _Tangled:
             report.attribute_everywhere(notebook)
+        return Analysis(report.findings(), report.notes)
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
-        report.add("review", None, "The grader could not read this notebook's code; a person will read it "
-                                   "before any function earns points.", "", "unread")
-        report.notes.append(Note("error", "", f"{type(error).__name__}: {error}"[:200]))
-    return Analysis(report.findings, report.notes)
+        unread = Finding("review", None, "The grader could not read this notebook's code; a person will read it "
+                                         "before any function earns points.", "", "unread")
+        return Analysis([unread], [*report.notes, Note("error", "", f"{type(error).__name__}: {error}"[:200])])
