@@ -541,7 +541,7 @@ class _Reader:
             return owner, owner.paths.get(name, set())
         if name in _BUILTIN_NAMES:
             return None, {f"builtins.{name}"}
-        return None, {f"builtins.{name}", *(f"{module}.{name}" for module in self.notebook.stars)}
+        return None, {f"builtins.{name}", *(f"{module}.{name}" for module in self.notebook.star_modules)}
 
     def node_paths(self, node, scope: _Scope) -> set[str]:
         """The dotted paths an expression may name; empty when it cannot be traced."""
@@ -775,7 +775,8 @@ class _Reader:
             self.unit.escapes = True
             return
         owner = scope.lookup(target.id)
-        if owner is None or owner.kind == "module":
+        # A top-level name, or a local one that names a module (import torch inside the function).
+        if owner is None or owner.kind == "module" or owner.paths.get(target.id):
             self.unit.escapes = True
 
 
@@ -812,7 +813,7 @@ class _Notebook:
             everything.aliases += unit.bindings.aliases
             for name, paths in unit.bindings.imports.items():
                 everything.imports.setdefault(name, set()).update(paths)
-        self.stars = [module for module in everything.stars if module and not module.startswith(".")]
+        self.star_modules = [module for module in everything.stars if module and not module.startswith(".")]
         self.scope = _Scope("module", None, everything)
         self.follow_aliases(everything.aliases)
         self.stopped_in: int | None = None  # the cell where NODE_LIMIT stopped the reading

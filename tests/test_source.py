@@ -176,11 +176,19 @@ def test_a_star_import_from_the_answer_key_may_rebind_every_function():
     assert charged(analysis, "answer-key") == set(spec.FUNCTIONS)
 
 
-def test_a_function_that_writes_outside_itself_spreads_its_answer_key_to_the_notebook():
-    code = "def dC_dm(x, y, m, b):\n    import autograder.reference as r\n    torch.mean = r.mean\n    return 0.0\n"
+@pytest.mark.parametrize("write", ["torch.mean = r.mean", "r.TOLERANCE = 1.0", "vars(r)['mse'] = None",
+                                   "setattr(r, 'mse', None)"])
+def test_a_function_that_writes_outside_itself_spreads_its_answer_key_to_the_notebook(write):
+    code = f"def dC_dm(x, y, m, b):\n    import autograder.reference as r\n    {write}\n    return 0.0\n"
     analysis = read(notebook(dC_dm=code))
     assert charged(analysis, "answer-key") == {None, "dC_dm", "sgd"}
     assert "dC_dm, which writes to objects outside itself" in analysis.findings[0].reason
+
+
+def test_answer_key_in_a_function_the_top_level_calls_costs_every_function():
+    analysis = read(notebook("print(dC_dm(x, y, m, b))\n", dC_dm=ANSWER_KEY_IN_DC_DM["inside a helper"]))
+    assert charged(analysis, "answer-key") == {None, "dC_dm", "sgd"}
+    assert analysis.findings[0].reason.startswith("Code at the notebook's top level, through dC_dm then helper,")
 
 
 # --- review: code a judge cannot see through -----------------------------------------------------------
