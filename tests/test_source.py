@@ -74,6 +74,24 @@ def test_the_data_module_is_allowed_only_because_it_is_listed():
     assert analysis.findings[0].found == "autograder.data"
 
 
+def test_names_read_from_the_allowed_module_are_allowed_and_its_namespace_is_not():
+    allowed = ("import autograder.data as d\nimport autograder.data\n\n\ndef dC_dm(x, y, m, b):\n"
+               "    xs, ys = d.lecture_data(autograder.data.torch.float64)\n"
+               "    return 2 * torch.mean((m * x + b - y) * x) + 0 * d.M_START\n")
+    assert read(notebook(dC_dm=allowed)).findings == []
+    snooping = "import autograder.data as d\n\n\ndef dC_dm(x, y, m, b):\n    return d.__dict__['torch']\n"
+    assert charged(read(notebook(dC_dm=snooping)), "review") == {"dC_dm", "sgd"}
+
+
+def test_allowed_modules_can_allow_one_name_and_nothing_beside_it():
+    copied_check = "from autograder.checks import check\ncheck('dC_dm_lecture_data')\n"
+    assert charged(read(notebook(copied_check)), "answer-key") == {None}
+    allowed = ("autograder.data", "autograder.checks.check")
+    assert analyse(notebook(copied_check), spec.FUNCTIONS, GRADIENT_FUNCTIONS, allowed).findings == []
+    beside = "from autograder.checks import reference\nreference.mse\n"
+    assert charged(analyse(notebook(beside), spec.FUNCTIONS, GRADIENT_FUNCTIONS, allowed), "answer-key") == {None}
+
+
 HONEST_STYLES = {
     "constant getattr": "def dC_dm(x, y, m, b):\n    n = getattr(x, 'shape')[0]\n"
                         "    return 2 * torch.sum((m * x + b - y) * x) / n\n",
