@@ -231,7 +231,7 @@ _PATH_SEPARATORS = re.compile(r"[\\/]+")
 # --- parsing ----------------------------------------------------------------------------------------
 
 def _parse(cells: Sequence[str]) -> tuple[list[tuple[int, ast.Module]], list[tuple[str, str, str]], list[Note]]:
-    """(cell number, tree) for every cell that parses; notebook-wide problems (rule, found, where); notes."""
+    """(cell number, tree) for every cell that parses; notebook-wide problems (problem, detail, where); notes."""
     trees, problems, notes = [], [], []
     budget = SOURCE_LIMIT
     with warnings.catch_warnings():
@@ -253,8 +253,8 @@ def _parse(cells: Sequence[str]) -> tuple[list[tuple[int, ast.Module]], list[tup
                 notes.append(Note("syntax", where + line, f"{type(error).__name__}: {error.msg}"))
             except (RecursionError, MemoryError):
                 problems.append(("too-deep", "", where))
-            except ValueError as error:  # a null byte or a lone surrogate: nothing Python can compile
-                problems.append(("unreadable", str(error), where))
+            except ValueError:  # nothing Python can compile either
+                problems.append(("unreadable", "it holds a null byte or a character Python cannot encode", where))
     return trees, problems, notes
 
 
@@ -554,7 +554,8 @@ class _Reader:
     # -- hits -------------------------------------------------------------------------------------
 
     def hit(self, rule: _Rule, found: str, node, deferred: bool) -> None:
-        self.unit.hits.append(_Hit(rule, found, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), deferred))
+        self.unit.hits.append(_Hit(rule, _printable(found), getattr(node, "lineno", 0),
+                                   getattr(node, "col_offset", 0), deferred))
 
     def path_hits(self, path: str, node, deferred: bool, importing: bool = False,
                   kinds: Collection[str] = KINDS) -> set[str]:
@@ -582,7 +583,7 @@ class _Reader:
 
     def string_hits(self, text: str, node, deferred: bool) -> None:
         if text == PROC or text.startswith(PROC + "/"):
-            self.hit(_PROC, text[:40], node, deferred)
+            self.hit(_PROC, text, node, deferred)
         if len(text) > STRING_SCAN:
             return
         if _MODULE_NAME.fullmatch(text):
@@ -597,7 +598,7 @@ class _Reader:
                 module = ".".join(parts[index:]).removesuffix(".py")
                 if part in ANSWER_PATH_PARTS or (part == GRADER_PACKAGE and (
                         not _MODULE_NAME.fullmatch(module) or self.notebook.grader_reach(module))):
-                    self.hit(_ANSWER_FILE, text[:80], node, deferred)
+                    self.hit(_ANSWER_FILE, text, node, deferred)
                     break
 
     # -- the walk ---------------------------------------------------------------------------------
@@ -778,6 +779,12 @@ class _Reader:
         # A top-level name, or a local one that names a module (import torch inside the function).
         if owner is None or owner.kind == "module" or owner.paths.get(target.id):
             self.unit.escapes = True
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """Student text made safe to print anywhere (escaped unless printable ASCII) and cut short."""
+    shown = text if text.isascii() and text.isprintable() else ascii(text)[1:-1]
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def _links(node) -> Iterable[ast.AST]:
@@ -1050,4 +1057,5 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
         unread = Finding("review", None, "The grader could not read this notebook's code; a person will read it "
                                          "before any function earns points.", "", "unread")
-        return Analysis([unread], [*report.notes, Note("error", "", f"{type(error).__name__}: {error}"[:200])])
+        return Analysis([unread], [*report.notes, Note("error", "", _printable(f"{type(error).__name__}: {error}",
+                                                                              200))])

@@ -465,6 +465,16 @@ def test_cells_python_cannot_read_never_raise():
     assert charged(analysis, "review") == {None}
 
 
+def test_findings_quote_student_text_printably_and_briefly():
+    code = ("def dC_dm(x, y, m, b):\n    open('/proc/self/\\udcff\\n' + 'x' * 500).read()\n"
+            "    return 2 * torch.mean((m * x + b - y) * x)\n")
+    analysis = read(notebook("x = '\ud800'", dC_dm=code))
+    assert charged(analysis, "review") == {None, "dC_dm", "sgd"}
+    for finding in analysis.findings:
+        assert finding.reason.isascii() and finding.reason.isprintable()
+        assert len(finding.found) <= 80
+
+
 def test_a_failure_inside_the_reader_is_a_notebook_wide_review_finding(monkeypatch):
     def broken(*args):
         raise KeyError("surprise")
