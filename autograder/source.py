@@ -192,6 +192,7 @@ PATH_RULES = _table({
     _AUTOGRAD: ["torch.autograd", "torch.func", "functorch", "torch.optim", "torch.nn.Parameter",
                 "torch.nn.parameter"],
 })
+_RULE_DEPTH = max(key.count(".") + 1 for key in PATH_RULES)
 
 # Identifiers, wherever they appear as an attribute (x.backward, even when x
 # cannot be traced), a constant getattr name, or a name no statement binds.
@@ -566,7 +567,7 @@ class _Reader:
             self.hit(_GRADER_IMPORT if importing else _GRADER_USE, reach, node, deferred)
             kinds_hit.add("answer-key")
         parts = path.split(".")
-        for count in range(1, len(parts) + 1):
+        for count in range(1, min(len(parts), _RULE_DEPTH) + 1):
             rule = PATH_RULES.get(".".join(parts[:count]))
             if rule is not None:
                 if rule.kind in kinds:
@@ -595,8 +596,8 @@ class _Reader:
         elif "/" in text or "\\" in text:
             parts = [part for part in _PATH_SEPARATORS.split(text) if part]
             for index, part in enumerate(parts):
-                module = ".".join(parts[index:]).removesuffix(".py")
-                if part in ANSWER_PATH_PARTS or (part == GRADER_PACKAGE and (
+                module = ".".join(parts[index:]).removesuffix(".py") if part == GRADER_PACKAGE else ""
+                if part in ANSWER_PATH_PARTS or (module and (
                         not _MODULE_NAME.fullmatch(module) or self.notebook.grader_reach(module))):
                     self.hit(_ANSWER_FILE, text, node, deferred)
                     break
