@@ -41,7 +41,7 @@ import re
 import warnings
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Collection, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 KINDS = ("answer-key", "review", "autograd")
 GRADER_PACKAGE = "autograder"
@@ -907,8 +907,11 @@ class _Attribution:
         self.steps += len(stars)
         return found + [unit for unit in stars if floor < unit.position < before]
 
-    def search(self, starts: list) -> Iterable[tuple[_Unit, tuple, list]]:
+    def search(self, starts: list) -> Iterable[tuple[_Unit, tuple | None, list]]:
         """Breadth first from (unit, time, via, is_root) states; yields (unit, via, hits that count).
+
+        via is the chain of names that led to the unit, as nested pairs
+        (last name, via before it) so that long chains share their beginnings.
 
         A unit's immediate code runs at its own position; a function body runs
         at the time it is called (the time of the state), which for the
@@ -929,7 +932,7 @@ class _Attribution:
                 reads += [(name, unit.position if root else time) for name in unit.reads_later]
             for name, when in reads:
                 for definer in self.definers(name, when):
-                    queue.append((definer, when, via + (name,), False))
+                    queue.append((definer, when, (name, via), False))
                     self.steps += 1
             self.steps += 1
             if self.steps > SEARCH_LIMIT:
@@ -952,8 +955,16 @@ _PROBLEMS = {
 }
 
 
-def _through(via: tuple) -> str:
-    return f", through {' then '.join(via)}," if via else ""
+def _through(via: tuple | None) -> str:
+    """", through helper then inner," for the names that led from a function to a finding."""
+    names = []
+    while via is not None:
+        name, via = via
+        names.append(name)
+    names.reverse()
+    if len(names) > 3:
+        names = [*names[:2], f"{len(names) - 2} more"]
+    return f", through {' then '.join(names)}," if names else ""
 
 
 # What one finding shows of all it found.
@@ -983,13 +994,16 @@ class _Report:
             self.problems.append(Finding("review", None, f"{where.capitalize()} {phrase}; a person will read the "
                                                          f"notebook before any function earns points.", where, problem))
 
-    def add_hit(self, function: str | None, subject: str, unit: _Unit, hit: _Hit) -> None:
+    def add_hit(self, function: str | None, subject: Callable[[], str], unit: _Unit, hit: _Hit) -> None:
+        """Counts a hit for a function (None: the notebook); subject() words who did it, for the first hit."""
         if hit.rule.kind == "autograd" and function not in self.gradient_functions:
             return  # autograd outside the gradient functions costs nothing
-        _, entry = self.entries.setdefault((function, hit.rule.group), (
-            hit.rule, _Entry(subject, f"cell {unit.cell}, line {hit.line}", [])))
-        if hit.found not in entry.found:
-            entry.found.append(hit.found)
+        key = (function, hit.rule.group)
+        if key not in self.entries:
+            self.entries[key] = (hit.rule, _Entry(subject(), f"cell {unit.cell}, line {hit.line}", []))
+        found = self.entries[key][1].found
+        if hit.found not in found:
+            found.append(hit.found)
 
     def findings(self) -> list[Finding]:
         findings = list(self.problems)
@@ -1002,20 +1016,20 @@ class _Report:
 
     def attribute(self, notebook: _Notebook) -> None:
         attribution = _Attribution(notebook)
-        top_level = [(unit, unit.position, (), True) for unit in notebook.units if not unit.inert]
+        top_level = [(unit, unit.position, None, True) for unit in notebook.units if not unit.inert]
         for unit, via, hits in attribution.search(top_level):
             for hit in hits:
-                self.add_hit(None, "Code at the notebook's top level" + _through(via), unit, hit)
+                self.add_hit(None, lambda: "Code at the notebook's top level" + _through(via), unit, hit)
         for writer in (unit for unit in notebook.units if unit.escapes):
-            for unit, via, hits in attribution.search([(writer, _FINAL, (), False)]):
+            for unit, via, hits in attribution.search([(writer, _FINAL, None, False)]):
                 for hit in hits:
-                    self.add_hit(None, f"{writer.label()}, which writes to objects outside itself"
-                                       f"{_through(via) or ','}", unit, hit)
+                    self.add_hit(None, lambda: f"{writer.label()}, which writes to objects outside itself"
+                                               f"{_through(via) or ','}", unit, hit)
         for function in self.functions:
-            starts = [(unit, _FINAL, (), False) for unit in attribution.definers(function, _FINAL)]
+            starts = [(unit, _FINAL, None, False) for unit in attribution.definers(function, _FINAL)]
             for unit, via, hits in attribution.search(starts):
                 for hit in hits:
-                    self.add_hit(function, function + _through(via), unit, hit)
+                    self.add_hit(function, lambda: function + _through(via), unit, hit)
 
     def attribute_everywhere(self, notebook: _Notebook) -> None:
         """Too tangled to follow: every finding counts for every function it could concern."""
@@ -1024,10 +1038,10 @@ class _Report:
                                               "follows; every finding counts for every function"))
         for unit in notebook.units:
             for hit in unit.hits:
-                self.add_hit(None, "Code in this notebook", unit, hit)
+                self.add_hit(None, lambda: "Code in this notebook", unit, hit)
                 for function in self.functions:
                     if hit.rule.kind == "autograd":
-                        self.add_hit(function, f"{function} (in a notebook too tangled to follow)", unit, hit)
+                        self.add_hit(function, lambda: f"{function} (in a notebook too tangled to follow)", unit, hit)
 
 
 def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Collection[str],

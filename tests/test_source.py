@@ -175,6 +175,14 @@ def test_a_finding_in_a_helper_says_which_helper_and_points_at_it():
     assert finding.where == "cell 3, line 2"
 
 
+def test_a_long_chain_of_helpers_is_named_by_its_first_steps():
+    helpers = "".join(f"def step{n}():\n    return step{n + 1}()\n\n\n" for n in range(1, 6))
+    helpers += "def step6():\n    return eval('0')\n"
+    [finding, _] = read(notebook(helpers, dC_db="def dC_db(x, y, m, b):\n    return step1()\n")).findings
+    assert finding.reason.startswith("dC_db, through step1 then step2 then 4 more, runs code made from text")
+    assert finding.where == "cell 6, line 22"
+
+
 def test_answer_key_used_by_top_level_code_costs_every_function():
     top = "import autograder.reference as r\nprint(r.dC_dm(x, y, m, b))\n"
     analysis = read(notebook(top))
