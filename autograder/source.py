@@ -28,8 +28,9 @@ whole (``function`` None). What cannot be read (a cell nested too deeply,
 source beyond the size limit) is a notebook-wide ``review`` finding.
 
 The analysis never raises and its cost is bounded: trees are walked with an
-explicit stack, and the source size, the attribution search and constant
-folding all have limits.
+explicit stack, and the source size, the nodes read, the attribution search
+and constant folding all have limits. About 1 ms a notebook for the sample
+class; about a second for the worst notebook within the limits.
 """
 from __future__ import annotations
 
@@ -1048,10 +1049,12 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
             allowed_modules: Collection[str] = ("autograder.data",)) -> Analysis:
     """What the grader must act on in a notebook's code, by student function.
 
-    cells: the code cells except test cells, in order (``notebook.answer_cells``).
+    cells: the code cells except test cells, in order (``notebook.answer_cells``);
+    findings name them "cell 1", "cell 2", ... in that order, as the worker does.
     functions: the student functions; gradient_functions: those of them that
     must not use autograd (autograd elsewhere costs nothing). allowed_modules:
-    the modules of the grader's package the release itself imports.
+    what of the grader's package the release may use, each a module or a
+    single name in one ("autograder.checks.check"), with everything below it.
     Never raises: whatever cannot be read is a notebook-wide review finding.
     """
     report = _Report(functions, gradient_functions)
@@ -1062,12 +1065,13 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
             problems.append(("too-large", "", f"cell {notebook.stopped_in}"))
         for problem, detail, where in problems:
             report.add_problem(problem, detail, where)
-        try:
-            if notebook.stopped_in is not None:
-                raise _Tangled  # what was left unread may bind or call anything
-            report.attribute(notebook)
-        except _Tangled:
-            report.attribute_everywhere(notebook)
+        if notebook.stopped_in is not None:
+            report.attribute_everywhere(notebook)  # what was left unread may bind or call anything
+        else:
+            try:
+                report.attribute(notebook)
+            except _Tangled:
+                report.attribute_everywhere(notebook)
         return Analysis(report.findings(), report.notes)
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
         unread = Finding("review", None, "The grader could not read this notebook's code; a person will read it "
