@@ -56,6 +56,11 @@ ANSWER_PATH_PARTS = frozenset({"solutions", "gradebook.db"})
 # densest code, reading 10-20 us a node.
 SOURCE_LIMIT = 200_000
 NODE_LIMIT = 50_000
+# Modules whose import cannot fail where student code runs (import numpy as np before a def
+# leaves the def certain to run). Any other import may fail and stop the rest of its cell,
+# even one from the standard library (tkinter is missing from many builds).
+CERTAIN_IMPORTS = frozenset({"math", "random", "functools", "itertools", "collections", "typing", "time",
+                             "statistics", "numpy", "torch"})
 # Charged per cell on top of its text, so that a flood of empty cells is bounded too.
 CELL_COST = 100
 # Steps of the attribution search; real notebooks take a few hundred. Past it,
@@ -372,6 +377,8 @@ def _certain_statement(stmt) -> bool:
         return all(isinstance(target, ast.Name) for target in stmt.targets) and _certain(stmt.value)
     if isinstance(stmt, ast.Expr):
         return isinstance(stmt.value, ast.Constant)
+    if isinstance(stmt, ast.Import):
+        return all(alias.name in CERTAIN_IMPORTS for alias in stmt.names)
     return isinstance(stmt, ast.Pass)
 
 

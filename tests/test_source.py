@@ -388,6 +388,14 @@ def test_a_redefinition_after_a_statement_that_may_fail_leaves_the_earlier_one_l
     assert charged(read(cells), "autograd") == {"dC_dm"}
 
 
+def test_a_redefinition_after_imports_that_cannot_fail_replaces_the_earlier_one():
+    cells = notebook("import math\nimport numpy as np\n" + CORRECT["dC_dm"], dC_dm=AUTOGRAD_DC_DM)
+    assert read(cells).findings == []
+    for uncertain in ("import numpy.fancy\n", "import tkinter\n"):
+        cells = notebook(uncertain + CORRECT["dC_dm"], dC_dm=AUTOGRAD_DC_DM)
+        assert charged(read(cells), "autograd") == {"dC_dm"}, uncertain
+
+
 def test_a_conditional_redefinition_leaves_the_earlier_one_live():
     cells = notebook("if torch.cuda.is_available():\n" + CORRECT["dC_dm"].replace("\n", "\n    ").rstrip() + "\n",
                      dC_dm=AUTOGRAD_DC_DM)
