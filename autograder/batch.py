@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from autograder import notebook, spec
+from autograder.isolation import protocol
 from autograder.sandbox import Mode, Options, Sandbox, SandboxError, WorkerDied, choose_mode
 
 CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
@@ -91,6 +92,9 @@ class Summary:
     flags: Counter = field(default_factory=Counter)
     duplicates: int = 0
     first_row_seconds: float | None = None    # when the first row was written (the sandboxes had started)
+    grader_errors: list = field(default_factory=list)   # students whose row says the grader failed
+    mode: str = ""                            # the sandbox: bwrap-root, bwrap-user or none
+    cgroup: str = ""                          # why there was no per-submission cgroup ("" when there was)
 
     @property
     def mean_score(self) -> float:
@@ -119,7 +123,8 @@ class Summary:
             text += f"; {self.skipped} already in the CSV"
         if self.duplicates:
             text += f"; {self.duplicates} duplicate student id{'s' if self.duplicates != 1 else ''} skipped"
-        text += f" -> {self.csv}"
+        text += f" -> {self.csv}  [sandbox {self.mode or 'none'}"
+        text += f", no cgroup: {self.cgroup}]" if self.cgroup else ", a cgroup per submission]"
         if not self.sandboxed:
             text += "  [UNSANDBOXED]"
         return text
@@ -278,6 +283,7 @@ class Graded:
     output_head: str = ""
     sgd_probe: dict | None = None
     student_seconds: float = 0.0
+    cells: list = field(default_factory=list)       # per non-test code cell: {"output", "error"}
 
 
 def _points(value: float) -> str:
@@ -322,44 +328,60 @@ def _walk_records(probe):
                         yield record
 
 
-def _student_seconds(probe) -> float:
-    total = 0.0
-    for record in _walk_records(probe):
-        seconds = record.get("seconds")
-        if isinstance(seconds, (int, float)) and math.isfinite(seconds):
-            total += seconds
-    return total
+def _case_counts(seed: int) -> dict[str, int]:
+    from autograder.cases import cell_inputs
+    return {cell.id: len(cell_inputs(cell.id, seed)) for cell in spec.GRADE_CELLS}
 
 
-def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int) -> Graded:
-    """Points and flags from a worker's answer; runs only the judge, never student code."""
+def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int,
+                 findings=None) -> Graded:
+    """Points and flags from a worker's answer; runs only the judge, never student code.
+
+    Never raises: whatever fails here gives the row zeros and ``grader-error``.
+    """
+    try:
+        return _judge_answer(student, answer, seed, sandboxed, output_limit, findings)
+    except Exception as error:  # a bug or an answer no check foresaw: the row is still written
+        detail = f"{type(error).__name__}: {str(error)[:200]}"
+        results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.",
+                                "grader-error")
+        flags = ["grader-error"] + ([] if sandboxed else ["unsandboxed"])
+        return Graded(_row(student, results, flags), results, flags,
+                      [f"The grader failed while judging this notebook: {detail}"])
+
+
+def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> Graded:
     from autograder import judge
+    answer, refused = protocol.clean_answer(answer, _case_counts(seed))
     flags, results, notes = [], [], []
     top = answer.get("top") or {}
     if top.get("failure"):
         flags += [top["failure"], "top-level"]
-        notes.append(f"The notebook's top-level code (outside the functions) failed: {top.get('detail', top['failure'])}. "
+        notes.append(f"The notebook's top-level code (outside the functions) failed: {top.get('detail') or top['failure']}. "
                      "Every function loses its points.")
     for error in (top.get("errors") or [])[:10]:
-        error = str(error)
         flags.append("memory" if any(word in error for word in MEMORY_WORDS) else "cell-error")
         notes.append(f"A cell raised an error when the notebook ran: {error}")
-    functions = answer.get("functions") if isinstance(answer.get("functions"), dict) else {}
-    student_seconds = float(top.get("seconds") or 0.0) if isinstance(top.get("seconds"), (int, float)) else 0.0
+    if answer.get("error"):
+        flags.append("grader-error")
+        notes.append(f"The sandbox could not run this notebook: {answer['error']}")
+    functions = answer["functions"]
+    # Time from the sandbox's own clock (never from the student's process), clamped.
+    student_seconds = answer["top_seconds"] + sum(answer["seconds"].values())
     sgd_probe = None
     for function in spec.FUNCTIONS:
-        outcome = functions.get(function)
-        if not isinstance(outcome, dict):
-            outcome = {"failure": "error", "detail": "no answer from the worker"}
+        outcome = functions.get(function) or {"failure": "error", "detail": "no answer from the worker"}
         failure = outcome.get("failure")
-        probe = outcome.get("probe") if isinstance(outcome.get("probe"), dict) else None
-        if failure is None and probe is None:
-            failure = "error"
+        probe = outcome.get("probe")
+        if function in refused:
+            flags.append("tamper")
+            notes.append(f"{function}: {outcome.get('detail')}; the student's code wrote into the grader's channel.")
+            results += judge.judge_function(function, None, failure="error", seed=seed)
+            continue
         if failure is not None:
-            failure = str(failure) if str(failure) in judge.FAILURES else "error"
             if not top.get("failure"):
                 flags.append(failure)
-                notes.append(f"{function}: {str(outcome.get('detail', failure))[:300]}")
+                notes.append(f"{function}: {outcome.get('detail') or failure}")
             results += judge.judge_function(function, None, failure=failure, seed=seed)
             continue
         for record in _walk_records(probe):
@@ -368,45 +390,124 @@ def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_
             error = record.get("error")
             if isinstance(error, str) and any(word in error for word in MEMORY_WORDS):
                 flags.append("memory")
-        student_seconds += _student_seconds(probe)
         try:
             results += judge.judge_function(function, probe, seed=seed)
-        except Exception as error:  # a probe the judge cannot read: the child sent nonsense
-            flags.append("error")
+        except Exception as error:  # a probe the judge cannot decide: that function's 0, and a flag
+            flags.append("grader-error")
             notes.append(f"{function}: its results could not be judged ({type(error).__name__})")
             results += judge.judge_function(function, None, failure="error", seed=seed)
         if function == "sgd":
             sgd_probe = probe
-    output = answer.get("output") or {}
-    if int(output.get("bytes") or 0) > output_limit:
+    output = answer["output"]
+    if output["bytes"] > output_limit:
         flags.append("output")
-        notes.append(f"The notebook printed {int(output['bytes']):,} bytes; output past "
+        notes.append(f"The notebook printed {output['bytes']:,} bytes; output past "
                      f"{output_limit:,} bytes is thrown away.")
-    if answer.get("tamper"):
+    if answer["tamper"]:
         flags.append("tamper")
-        names = ", ".join(str(name) for name in answer["tamper"][:6])
+        names = ", ".join(answer["tamper"][:6])
         notes.append(f"The code replaced functions of the grader's libraries ({names}); "
                      "this cannot change the score, which is computed outside the student's process.")
+    if findings is not None:
+        results = _apply_findings(results, findings, flags, notes)
+    cgroup = answer.get("cgroup") or {}
+    if int(cgroup.get("oom_kills") or 0) > 0:
+        flags.append("memory")
+        notes.append("The submission's processes together used more memory than allowed; the kernel stopped them.")
+    if "none" in cgroup:
+        flags.append("no-cgroup")
+    if sandboxed and answer.get("isolation", {}).get("namespaces") is False:
+        flags.append("no-namespaces")
+        notes.append(f"The submission shared the sandbox with the grader's worker: {answer['isolation'].get('reason', '')}")
     if not sandboxed:
         flags.append("unsandboxed")
     graded = Graded(_row(student, results, flags, student_seconds), results, list(dict.fromkeys(flags)), notes,
-                    str(output.get("head") or ""), sgd_probe, student_seconds)
+                    output["head"], sgd_probe, student_seconds)
+    graded.cells = answer["cells"]
     return graded
+
+
+# What a finding in the source costs the function it belongs to (autograder.source).
+FINDING_FLAGS = {"answer-key": "answer-key", "review": "review", "autograd": "autograd"}
+GRADIENT_FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db")
+
+
+def analyse_source(cells: list[str]):
+    """The trusted reading of the student's code (never run), for judge_answer's ``findings``."""
+    from autograder import source
+    return source.analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS, allowed_modules=("autograder.data",),
+                          stand_ins={"sgd": ("dC_dm", "dC_db")})
+
+
+def _apply_findings(results, analysis, flags: list, notes: list):
+    """Zero every function whose source reaches the answer key or uses autograd; flag what needs a person.
+
+    Decided from the source alone: nothing the student's process does at run
+    time can add or remove a finding. The runtime evidence (the probe's
+    autograd spy) can still cost points in the judge, never give them back.
+    A ``review`` finding keeps the judged points and flags the row: the code
+    does something the judge cannot see through, and a person decides.
+    """
+    from autograder.judge import CheckResult
+    out = []
+    for result in results:
+        function = spec.CELLS_BY_ID[result.cell_id].function
+        found = [finding for finding in analysis.for_function(function) if finding.kind in ("answer-key", "autograd")]
+        if not found:
+            out.append(result)
+            continue
+        first = min(found, key=lambda finding: finding.kind != "answer-key")
+        where = f" ({first.where})" if first.where else ""
+        out.append(CheckResult(result.cell_id, 0.0, result.max_points, f"{first.reason}{where}", first.kind))
+    for finding in analysis.findings:
+        if finding.kind in FINDING_FLAGS:
+            flags.append(FINDING_FLAGS[finding.kind])
+            where = f" ({finding.where})" if finding.where else ""
+            note = f"{finding.function + ': ' if finding.function else ''}{finding.reason}{where}"
+            if note not in notes:
+                notes.append(note)
+    return out
+
+
+def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:
+    """What the sandbox gets for one submission: its code, every case's inputs, the limits."""
+    from autograder.cases import function_inputs
+    inputs = {}
+    for function in spec.FUNCTIONS:
+        inputs.update(function_inputs(function, seed))
+    return {"cells": cells, "functions": list(spec.FUNCTIONS), "cases": inputs,
+            "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
+            "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
+            "output_limit": limits.output_limit}
 
 
 def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int, limits: Limits,
                      sandboxed: bool = True) -> Graded:
-    """Grade one notebook in `sandbox` (restarted if the previous student broke it)."""
+    """Grade one notebook in `sandbox` (restarted if it broke). Never raises: one Graded per submission."""
+    try:
+        return _grade_submission(sandbox, submission, seed, limits, sandboxed)
+    except SandboxError:
+        raise
+    except Exception as error:  # a bug for one student must not lose their row
+        return _failed(submission.student, error, sandboxed)
+
+
+def _failed(student: str, error: BaseException, sandboxed: bool) -> Graded:
+    detail = f"{type(error).__name__}: {str(error)[:200]}"
+    results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.", "grader-error")
+    flags = ["grader-error"] + ([] if sandboxed else ["unsandboxed"])
+    return Graded(_row(student, results, flags), results, flags, [f"The grader failed on this notebook: {detail}"])
+
+
+def _grade_submission(sandbox, submission, seed, limits, sandboxed) -> Graded:
     try:
         cells = notebook.answer_cells(submission.path)
     except notebook.NotebookError as error:
         flags = [error.flag] + ([] if sandboxed else ["unsandboxed"])
         results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag)
         return Graded(_row(submission.student, results, flags), results, flags, [error.message])
-    request = {"id": submission.student, "cells": cells, "functions": list(spec.FUNCTIONS), "seed": seed,
-               "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
-               "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
-               "output_limit": limits.output_limit}
+    findings = analyse_source(cells)
+    request = request_for(submission.student, cells, seed, limits)
     # The worker retries functions in a fresh process after a failure, re-running the top level.
     budget = (limits.top_timeout + 6) * (len(spec.FUNCTIONS) + 1) + limits.function_timeout * len(spec.FUNCTIONS)
     try:
@@ -414,12 +515,11 @@ def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int,
     except WorkerDied as error:
         answer = {"top": {"failure": "killed", "detail": f"the grading worker died ({error})"}, "functions": {
             function: {"failure": "killed"} for function in spec.FUNCTIONS}}
-    if answer.get("restart"):
-        sandbox.stop()      # started afresh for the next student
-    if answer.get("error"):
-        answer = {"top": {"failure": "killed", "detail": str(answer["error"])[:300]},
-                  "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS}}
-    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit)
+    if isinstance(answer.get("error"), str) and not answer.get("functions"):
+        answer = {"top": {"failure": "killed", "detail": answer["error"][:300]},
+                  "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS},
+                  "cgroup": answer.get("cgroup")}
+    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit, findings)
 
 
 # --- the batch -----------------------------------------------------------------------------
@@ -491,7 +591,7 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
         hidden.append(str(feedback_dir.resolve()))
     options = Options(hide=[os.path.realpath(path) for path in hidden],
                       env={"MSEGRAD_SEED": str(seed)})
-    summary = Summary(csv=str(csv_path), jobs=jobs, sandboxed=mode.sandboxed)
+    summary = Summary(csv=str(csv_path), jobs=jobs, sandboxed=mode.sandboxed, mode=mode.name)
     todo = [0]   # submissions handed out, counted by the feeder
 
     inbox: queue.Queue = queue.Queue(maxsize=2 * jobs)
@@ -528,17 +628,21 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                     break
                 try:
                     graded = grade_submission(box, submission, seed, limits, mode.sandboxed)
-                    page = None
-                    if feedback_dir is not None:
-                        from autograder import feedback as feedback_pages
-                        page = feedback_pages.write_page(feedback_dir, submission.student, graded, seed=seed)
-                    outbox.put(("row", graded, page))
+                    if box.process is not None and box.cgroups is None and mode.sandboxed:
+                        summary.cgroup = box.cgroup_reason
                 except SandboxError as error:
                     outbox.put(("fatal", error, None))
                     stop.set()
                     break
-                except Exception as error:  # a bug for one student must not lose the others
-                    outbox.put(("error", (submission, error), None))
+                page = None
+                if feedback_dir is not None:
+                    try:
+                        from autograder import feedback as feedback_pages
+                        page = feedback_pages.write_page(feedback_dir, submission.student, graded, seed=seed)
+                    except Exception as error:  # the row is still written, with zeros and the reason
+                        graded = _failed(submission.student, error, mode.sandboxed)
+                        graded.notes.insert(0, "Its feedback page could not be written.")
+                outbox.put(("row", graded, page))
         finally:
             box.stop()
             outbox.put(("done", None, None))
@@ -557,10 +661,6 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                 finished_workers += 1
             elif kind == "fatal":
                 fatal = item
-            elif kind == "error":
-                submission, error = item
-                print(f"msegrad grade: internal error on {submission.path}: {type(error).__name__}: {error}",
-                      file=sys.stderr)
             else:
                 graded = item
                 results.write(graded.row)
@@ -569,6 +669,8 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                 summary.graded += 1
                 summary.total_score += float(graded.row["score"])
                 summary.student_seconds += graded.student_seconds
+                if "grader-error" in graded.flags:
+                    summary.grader_errors.append(graded.row["student"])
                 if graded.flags:
                     summary.flagged += 1
                     summary.flags.update(word for word in graded.flags if word != "unsandboxed")

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
-from autograder import reference
+from autograder import inputs, reference, spec
+from autograder.inputs import DTYPES, PARAM_FORMS  # noqa: F401
 
 DEFAULT_SEED = 20261127
-PARAM_FORMS = ("float", "0-d tensor", "shape-[1] tensor")
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def seed_from_env(seed: int | None = None) -> int:
@@ -84,20 +83,28 @@ class DescentCase:
 
 
 def _tensors(case):
-    dtype = DTYPES[case.dtype]
-    x = torch.tensor(case.x, dtype=dtype)
-    y = torch.tensor(case.y, dtype=dtype)
-    return x, y, _param(case.m, case.form, dtype), _param(case.b, case.form, dtype)
+    return inputs.tensors(case)
 
 
-def _param(value: float, form: str, dtype: torch.dtype):
-    if form == "float":
-        return float(value)
-    if form == "0-d tensor":
-        return torch.tensor(value, dtype=dtype)
-    if form == "shape-[1] tensor":
-        return torch.tensor([value], dtype=dtype)
-    raise ValueError(f"unknown parameter form {form!r}")
+def as_plain(case) -> dict:
+    """The case as plain data (lists and numbers), what is sent to the sandbox."""
+    plain = {}
+    for item in fields(case):
+        value = getattr(case, item.name)
+        plain[item.name] = value.tolist() if isinstance(value, np.ndarray) else value
+    return plain
+
+
+def cell_inputs(cell_id: str, seed: int | None = None) -> list[dict]:
+    """One grade cell's cases as plain data, for the probe (which holds no case settings of its own)."""
+    cell = spec.CELLS_BY_ID[cell_id]
+    made = descent_cases(cell_id, seed) if cell.function == "sgd" else gradient_cases(cell_id, seed)
+    return [as_plain(case) for case in made]
+
+
+def function_inputs(function: str, seed: int | None = None) -> dict[str, list[dict]]:
+    """{cell_id: cases} for every grade cell of one function."""
+    return {cell.id: cell_inputs(cell.id, seed) for cell in spec.cells_for(function)}
 
 
 def _lecture_arrays():

@@ -25,6 +25,7 @@ import time
 import warnings
 
 from autograder import judge, probes, spec
+from autograder.cases import cell_inputs
 
 # Wall-clock bound on one check's child. Each call inside is bounded at
 # probes.CALL_SECONDS and a timeout stops the rest, so only code that ignores
@@ -59,7 +60,7 @@ def _child(namespace: dict, cell_id: str, seed, write_fd: int) -> None:
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = open(os.devnull, "w")
         _limit_memory()
-        payload = json.dumps(probes.probe_cell(namespace, cell_id, seed)).encode()
+        payload = json.dumps(probes.probe_cell(namespace, cell_id, cell_inputs(cell_id, seed))).encode()
         view = memoryview(payload)
         while view:
             view = view[os.write(write_fd, view):]
@@ -132,7 +133,7 @@ def run_check(cell_id: str, namespace: dict, seed: int | None = None) -> judge.C
     if hasattr(os, "fork"):
         probe, failure = probe_in_child(namespace, cell_id, seed)
     else:  # no fork (Windows): in this process, still through JSON
-        probe, failure = json.loads(json.dumps(probes.probe_cell(namespace, cell_id, seed))), None
+        probe, failure = json.loads(json.dumps(probes.probe_cell(namespace, cell_id, cell_inputs(cell_id, seed)))), None
     if failure == "timeout" or any(case.get("timeout") for case in (probe or {}).get("cases", [])):
         probes.timed_out(namespace).add(function)  # the child's note of it died with the child
     with warnings.catch_warnings():  # a library warning would reach stderr and zero the cell

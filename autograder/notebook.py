@@ -51,6 +51,8 @@ def read_notebook(path: str | Path):
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise NotebookError("not-json", f"{path.name} is not valid JSON ({error}); was it saved from Jupyter?") from None
+    except (RecursionError, MemoryError):
+        raise NotebookError("not-notebook", f"{path.name} is nested too deeply to be a Jupyter notebook") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError("not-notebook", f"{path.name} is JSON but not a Jupyter notebook (no cell list)")
     try:

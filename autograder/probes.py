@@ -3,7 +3,10 @@
 This is the untrusted half of a check: it runs wherever the student's code
 runs (their kernel, or a sandboxed child of ``msegrad grade``) and returns
 a JSON-able dict. It never decides a grade; ``autograder.judge`` does, from
-these numbers alone, in the grader's own process.
+these numbers alone, in the grader's own process. It holds no answer key:
+the cases arrive as plain data from the trusted side (``cases.cell_inputs``),
+and the only gradient it can compute is sgd's stand-in, which answers only
+during that sgd call and only for that call's own data.
 
 Every call gets fresh copies of its inputs, is bounded in time where a
 signal can interrupt it, and has its stderr and warnings swallowed (nbgrader
@@ -24,8 +27,8 @@ import warnings
 import numpy as np
 import torch
 
-from autograder import reference, spec
-from autograder.cases import descent_cases, gradient_cases
+from autograder import spec
+from autograder.inputs import as_scalar, tensors
 
 # Enough values to judge an (n,) result for the largest case; an n x n
 # broadcast is described by its shape and sum instead.
@@ -208,11 +211,12 @@ def autograd_names(function) -> list[str]:
     return sorted(found)
 
 
-def _probe_gradient_cell(namespace: dict, function, name: str, cell_id: str, seed) -> dict:
+def _probe_gradient_cell(namespace: dict, function, name: str, cases: list) -> dict:
     records = []
-    for case in gradient_cases(cell_id, seed):
-        x, y, m, b = case.tensors()
-        args = (case.y_hat(), y) if name == "dC_dyhat" else (x, y, m, b)
+    for case in cases:
+        x, y, m, b = tensors(case)
+        # y_hat at the case's dtype, as the lecture's forward pass makes it.
+        args = ((m * x + b).reshape(-1), y) if name == "dC_dyhat" else (x, y, m, b)
         record = call_student(function, args, {}, CALL_SECONDS[name])
         result = record.pop("result", None)
         if record.get("timeout"):
@@ -225,24 +229,35 @@ def _probe_gradient_cell(namespace: dict, function, name: str, cell_id: str, see
     return {"cases": records}
 
 
-class _GradientRecorder:
-    """Stands in for the student's dC_dm/dC_db inside sgd: the reference, recording where it was called."""
+class StandIn:
+    """Stands in for the student's dC_dm or dC_db inside sgd, recording where it was called.
+
+    It answers only while its sgd call runs (``armed``): kept and called
+    later it raises, so it is no gradient oracle outside sgd (and sgd is
+    probed after the gradient functions). The formulas repeat the
+    reference's (``autograder.reference``, which is not in the sandbox); a
+    test holds them equal.
+    """
 
     LIMIT = 64
 
-    def __init__(self, formula):
-        self.formula = formula
+    def __init__(self, which: str):
+        self.which = which
+        self.armed = False
         self.calls = 0
         self.points: list[tuple[float, float]] = []
 
     def __call__(self, x, y, m, b):
+        if not self.armed:
+            raise RuntimeError(f"{self.which} is only available inside sgd")
         self.calls += 1
         if len(self.points) < self.LIMIT:
             try:
-                self.points.append((reference.as_scalar(m), reference.as_scalar(b)))
+                self.points.append((as_scalar(m), as_scalar(b)))
             except (ValueError, TypeError, RuntimeError):
                 pass
-        return self.formula(x, y, m, b)
+        dC_dyhat = 2 * ((m * x + b) - y) / len(y)
+        return torch.sum(dC_dyhat * x) if self.which == "dC_dm" else torch.sum(dC_dyhat)
 
 
 def _pair(result) -> dict:
@@ -250,23 +265,29 @@ def _pair(result) -> dict:
         return {"output": describe(result) if not isinstance(result, (tuple, list))
                 else {"type": type(result).__name__, "length": len(result)}}
     try:
-        return {"pair": [reference.as_scalar(result[0]), reference.as_scalar(result[1])]}
+        return {"pair": [as_scalar(result[0]), as_scalar(result[1])]}
     except (ValueError, TypeError, RuntimeError) as error:
         return {"output": {"type": "pair", "error": str(error)}}
 
 
-def _probe_sgd_cell(namespace: dict, function, cell_id: str, seed) -> dict:
+def _probe_sgd_cell(namespace: dict, function, cases: list) -> dict:
     records = []
     saved = {name: namespace.get(name, None) for name in ("dC_dm", "dC_db")}
     try:
-        for case in descent_cases(cell_id, seed):
+        for case in cases:
             # The reference gradients stand in for the student's, so a wrong
             # dC_dm costs only its own points (no double penalty).
-            stand_ins = {"dC_dm": _GradientRecorder(reference.dC_dm), "dC_db": _GradientRecorder(reference.dC_db)}
+            x, y, m, b = tensors(case)
+            stand_ins = {name: StandIn(name) for name in ("dC_dm", "dC_db")}
             namespace.update(stand_ins)
-            x, y, m, b = case.tensors()
-            record = call_student(function, (x, y, m, b), {"lr": case.lr, "epochs": case.epochs},
-                                  CALL_SECONDS["sgd"])
+            for stand_in in stand_ins.values():
+                stand_in.armed = True
+            try:
+                record = call_student(function, (x, y, m, b), {"lr": float(case["lr"]), "epochs": int(case["epochs"])},
+                                      CALL_SECONDS["sgd"])
+            finally:
+                for stand_in in stand_ins.values():
+                    stand_in.armed = False
             result = record.pop("result", None)
             if "error" not in record:
                 record.update(_pair(result))
@@ -285,8 +306,8 @@ def _probe_sgd_cell(namespace: dict, function, cell_id: str, seed) -> dict:
     return {"cases": records}
 
 
-def probe_cell(namespace: dict, cell_id: str, seed: int | None = None) -> dict:
-    """Run the student's function for one grade cell on all its cases."""
+def probe_cell(namespace: dict, cell_id: str, cases: list) -> dict:
+    """Run the student's function for one grade cell on all its cases (plain data from ``cases.cell_inputs``)."""
     cell = spec.CELLS_BY_ID[cell_id]
     function = namespace.get(cell.function)
     if not callable(function):
@@ -297,13 +318,33 @@ def probe_cell(namespace: dict, cell_id: str, seed: int | None = None) -> dict:
         # Missing cases are judged as timeouts.
         probe.update(cases=[], skipped="an earlier check of this function timed out")
     elif cell.function == "sgd":
-        probe.update(_probe_sgd_cell(namespace, function, cell_id, seed))
+        probe.update(_probe_sgd_cell(namespace, function, cases))
     else:
-        probe.update(_probe_gradient_cell(namespace, function, cell.function, cell_id, seed))
+        probe.update(_probe_gradient_cell(namespace, function, cell.function, cases))
     return probe
 
 
-def probe_function(namespace: dict, function: str, seed: int | None = None) -> dict:
-    """All grade cells of one function: {cell_id: probe}. JSON-able (NaN allowed)."""
-    return {cell.id: probe_cell(namespace, cell.id, seed) for cell in spec.cells_for(function)}
+def probe_function(namespace: dict, function: str, cases: dict) -> dict:
+    """All grade cells of one function: {cell_id: probe}, from {cell_id: cases}. JSON-able (NaN allowed)."""
+    return {cell.id: probe_cell(namespace, cell.id, list(cases.get(cell.id) or [])) for cell in spec.cells_for(function)}
+
+
+def warm_up() -> None:
+    """Run every probe once on the model's own formulas, so lazy initialisation happens before any fork."""
+    from autograder.data import B_START, M_START, X_LECTURE, Y_LECTURE
+    case = {"x": list(X_LECTURE), "y": list(Y_LECTURE), "m": M_START, "b": B_START, "dtype": "float32",
+            "form": "shape-[1] tensor", "lr": 0.01, "epochs": 3}
+
+    def gradient(x, y, m, b):
+        return torch.sum(2 * ((m * x + b) - y) / len(y))
+
+    def sgd(x, y, m, b, lr=0.01, epochs=1000):
+        for _ in range(epochs):
+            m, b = m - lr * namespace["dC_dm"](x, y, m, b), b - lr * namespace["dC_db"](x, y, m, b)
+        return m, b
+
+    namespace = {"dC_dyhat": lambda y_hat, y: 2 * (y_hat - y) / len(y), "dC_dm": gradient, "dC_db": gradient,
+                 "sgd": sgd}
+    for function in spec.FUNCTIONS:
+        probe_function(namespace, function, {cell.id: [case] for cell in spec.cells_for(function)})
 

@@ -1,15 +1,21 @@
-"""The sandbox the student's code runs in: bubblewrap around a warm worker process.
+"""The sandbox the student's code runs in: bubblewrap around a warm zygote.
 
 One ``Sandbox`` is one ``python -m autograder.worker`` (torch imported once)
-inside ``bwrap``, serving submissions one after another; the worker forks per
-submission, so no interpreter starts per student. What the sandbox gives:
+inside ``bwrap``, serving submissions one after another. The zygote never
+sees a submission: per submission the grader hands it two fresh pipes over
+its control socket, the zygote forks, and only that fork reads the request
+and writes the answer (see ``autograder.worker`` for the process tree and
+the submission's own namespaces, and docs/security.md for the threat model).
+Every submission gets its own cgroup for memory and processes where one can
+be had (``autograder.isolation.cgroups``). What the sandbox gives:
 
 - its own PID, IPC, UTS and network namespaces: no network at all (loopback
   is the sandbox's own and is down), no process outside is visible, and when
   the sandbox ends every process in it ends (``--die-with-parent``, PID 1);
 - a file system of read-only system folders (/usr, /etc, ...), the Python
-  installation, the virtualenv and the ``autograder`` package, and nothing
-  else: the course directory (solutions, gradebook, other students' work),
+  installation, the virtualenv and the part of the ``autograder`` package
+  the worker runs (``SANDBOX_MODULES``: no reference math, no case
+  settings, no judge), and nothing else: the course directory (solutions, gradebook, other students' work),
   home folders and the submissions are not there; /tmp and /dev/shm are
   small private tmpfs;
 - an unprivileged user. Run as root, the grader maps the sandbox's user to
@@ -24,6 +30,7 @@ is False, the grader warns once and flags every row ``unsandboxed``.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import fcntl
 import json
@@ -31,6 +38,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -48,6 +56,15 @@ SHM_SIZE = 8 * 1024 * 1024
 # The worker imports torch and matplotlib before it is ready: ~2 s here, more on a busy machine.
 START_SECONDS = 120.0
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+# The modules of the package that exist inside the sandbox: the worker, the
+# probe engine and what it needs, and the data the release imports. What
+# computes right answers (reference, cases, judge, mistakes) is not there.
+SANDBOX_MODULES = ("__init__.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
+                   "isolation/__init__.py", "isolation/seccomp.py")
+# The grader's answer from the sandbox is a few hundred kilobytes; nothing near this is one.
+MAX_ANSWER = 16 * 1024 * 1024
+# The zygote forks within this (milliseconds, unless the machine is stalled).
+FORK_SECONDS = 30.0
 
 
 class SandboxError(RuntimeError):
@@ -126,14 +143,41 @@ def _is_under(path: str, roots) -> bool:
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
+def package_dir() -> str:
+    import autograder
+    return str(Path(autograder.__file__).resolve().parent)
+
+
+_STAGED: dict[str, str] = {}
+
+
+def staged_package() -> str:
+    """A read-only copy of SANDBOX_MODULES, bound in the sandbox where the package is (made once per run)."""
+    source = package_dir()
+    if source in _STAGED and os.path.isdir(_STAGED[source]):
+        return _STAGED[source]
+    root = tempfile.mkdtemp(prefix="msegrad-package-")
+    os.chmod(root, 0o755)
+    target = os.path.join(root, "autograder")
+    for name in SANDBOX_MODULES:
+        destination = os.path.join(target, name)
+        os.makedirs(os.path.dirname(destination), mode=0o755, exist_ok=True)
+        shutil.copyfile(os.path.join(source, name), destination)
+        os.chmod(destination, 0o644)
+    for directory, _, _ in os.walk(target):
+        os.chmod(directory, 0o755)
+    atexit.register(shutil.rmtree, root, True)
+    _STAGED[source] = target
+    return target
+
+
 def bind_paths(python: str) -> list[str]:
     """Host folders the worker needs besides the system ones: Python, the virtualenv, this package."""
-    import autograder
     paths = []
     for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
                  os.path.dirname(os.path.dirname(os.path.realpath(python))),
                  os.path.dirname(os.path.dirname(python)),
-                 str(Path(autograder.__file__).resolve().parent)):
+                 package_dir()):
         real = os.path.realpath(path)
         for candidate in {path, real}:
             if candidate and candidate != "/" and candidate not in paths:
@@ -147,11 +191,11 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
             "--die-with-parent", "--new-session"]
     if mode == "bwrap-root":
         # The user and network namespaces already exist (see _spawn). The
-        # worker stays the namespace's root with just the capabilities to run
-        # each submission as SANDBOX_ID, signal it and clean up after it;
-        # those capabilities reach nothing outside the namespace.
+        # zygote stays the namespace's root with just the capabilities to
+        # make each submission's process SANDBOX_ID (nobody outside); those
+        # capabilities reach nothing outside the namespace.
         argv += ["--cap-drop", "ALL"]
-        for capability in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
+        for capability in ("CAP_SETUID", "CAP_SETGID"):
             argv += ["--cap-add", capability]
     else:
         argv += ["--unshare-user", "--unshare-net", "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID)]
@@ -173,10 +217,11 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
         if _is_under(real, bound):
             argv += ["--tmpfs", real]
     made: set[str] = set(bound) | {"/tmp", "/dev", "/proc"}
+    package = package_dir()
     for path in bind_paths(options.python):
         if not os.path.exists(path):
             continue
-        if _is_under(path, bound) and not _is_under(os.path.realpath(path), options.hide):
+        if path != package and _is_under(path, bound) and not _is_under(os.path.realpath(path), options.hide):
             continue
         # bwrap makes missing parents 0700: make them 0755 so the sandbox user can traverse them.
         parents = []
@@ -187,7 +232,7 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
         for directory in reversed(parents):
             argv += ["--perms", "0755", "--dir", directory]
             made.add(directory)
-        argv += ["--ro-bind", path, path]
+        argv += ["--ro-bind", staged_package() if path == package else path, path]
         made.add(path)
     argv += ["--chdir", "/tmp", "--clearenv"]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
@@ -200,11 +245,9 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
 
 
 def worker_command(mode: str, python: str) -> list[str]:
-    command = [python, "-I", "-m", "autograder.worker", "--result-fd", "3"]
+    command = [python, "-I", "-m", "autograder.worker", "--control-fd", "3"]
     if mode == "bwrap-root":
         command += ["--student-id", str(SANDBOX_ID)]
-    if mode.startswith("bwrap"):
-        command += ["--pid-namespace", "--scratch", "/tmp/scratch"]
     return command
 
 
@@ -309,44 +352,80 @@ class WorkerDied(RuntimeError):
     """The worker ended or stopped answering in the middle of a request."""
 
 
+def _line_from(fd: int, buffer: bytearray, deadline: float, limit: int, what: str) -> bytes:
+    """One newline-terminated line from fd within the deadline (WorkerDied otherwise)."""
+    while b"\n" not in buffer:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WorkerDied(f"no answer from {what} within the time limit")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except OSError as error:
+            raise WorkerDied(f"{what}: {error}") from None
+        if not chunk:
+            raise WorkerDied(f"{what} ended")
+        buffer += chunk
+        if len(buffer) > limit:
+            raise WorkerDied(f"{what}'s answer is far too large")
+    line, _, rest = bytes(buffer).partition(b"\n")
+    buffer[:] = rest
+    return line
+
+
+def parse_answer(line: bytes) -> dict:
+    """The submission's answer, parsed with its size and nesting bounded (WorkerDied when refused)."""
+    if line.count(b"[") + line.count(b"{") > 400_000:
+        raise WorkerDied("the answer is nested far deeper or wider than any real one")
+    try:
+        answer = json.loads(line)
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise WorkerDied(f"the answer is not JSON ({type(error).__name__})") from None
+    if not isinstance(answer, dict):
+        raise WorkerDied("the answer is not a JSON object")
+    return answer
+
+
 class Sandbox:
-    """A warm worker in a sandbox; ``request`` sends one submission and returns the worker's answer."""
+    """A warm zygote in a sandbox; ``request`` runs one submission in a fresh fork and returns its answer."""
 
     def __init__(self, mode: Mode, options: Options | None = None):
         self.mode = mode
         self.options = options or Options()
         self.process: _Process | None = None
-        self.stdin_w = self.result_r = None
-        self.buffer = b""
-        self.host_scratch = None
+        self.control: socket.socket | None = None
+        self.buffer = bytearray()
         self.info: dict = {}
         self.starts = 0
+        self.zygote_pid: int | None = None      # as this process sees it (for cgroups)
+        self.cgroups = None
+        self.cgroup_reason = "not started"
 
     @property
     def sandboxed(self) -> bool:
         return self.mode.sandboxed
 
     def start(self) -> None:
-        stdin_r, self.stdin_w = os.pipe()
-        self.result_r, result_w = os.pipe()
+        from autograder.isolation import cgroups
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = worker_command(self.mode.name, self.options.python)
         if self.mode.sandboxed:
             argv = bwrap_command(self.mode.name, command, self.options)
         else:
-            self.host_scratch = tempfile.mkdtemp(prefix="msegrad-scratch-")
-            argv = command + ["--scratch", os.path.join(self.host_scratch, "s")]
             argv = ["env", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
-                    *(f"{key}={value}" for key, value in self.options.env.items())] + argv
+                    *(f"{key}={value}" for key, value in self.options.env.items())] + command
         log = subprocess_log()
         try:
-            self.process = _spawn(self.mode.name, argv, stdin_r, result_w, log)
+            self.process = _spawn(self.mode.name, argv, None, theirs.fileno(), log)
         finally:
-            os.close(stdin_r)
-            os.close(result_w)
-        self.buffer = b""
+            theirs.close()
+        self.control = ours
+        self.buffer = bytearray()
         self.starts += 1
         try:
-            self.info = self._read_line(START_SECONDS)
+            self.info = self._control_reply(START_SECONDS)
         except WorkerDied:
             text = self.process.read_log()
             self.stop()
@@ -354,52 +433,125 @@ class Sandbox:
         if not self.info.get("ready"):
             self.stop()
             raise SandboxError(f"the grading worker did not start: {self.info}")
+        self.zygote_pid = self._find_zygote()
+        self.cgroups, self.cgroup_reason = (None, "the zygote cannot be found") if self.zygote_pid is None \
+            else cgroups.open_cgroups(f"msegrad-{os.getpid()}-{id(self):x}-{self.starts}")
+        if self.cgroups is not None:
+            try:
+                self.cgroups.home_enter(self.zygote_pid)
+            except OSError as error:
+                self.cgroups.close()
+                self.cgroups, self.cgroup_reason = None, f"cannot move the zygote into a cgroup ({error.strerror})"
+
+    def _find_zygote(self) -> int | None:
+        """The zygote's PID here: the process itself unsandboxed, else the descendant bwrap started."""
+        from autograder.isolation import cgroups
+        if not self.mode.sandboxed:
+            return self.process.pid
+        for pid in cgroups.descendants(self.process.pid):
+            try:
+                with open(f"/proc/{pid}/status") as handle:
+                    nspid = next((line.split()[1:] for line in handle if line.startswith("NSpid:")), [])
+            except OSError:
+                continue
+            if nspid and nspid[-1] == str(self.info.get("pid")) and len(nspid) > 1:
+                return pid
+        return None
+
+    def _control_reply(self, timeout: float) -> dict:
+        line = _line_from(self.control.fileno(), self.buffer, time.monotonic() + timeout, 65536, "the zygote")
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise WorkerDied("the zygote's reply is not JSON") from None
+        if not isinstance(reply, dict):
+            raise WorkerDied("the zygote's reply is not a JSON object")
+        return reply
 
     def request(self, message: dict, timeout: float) -> dict:
-        """Send one request; the answer, or WorkerDied (the sandbox is then stopped)."""
+        """Run one submission in a fresh fork of the zygote; its answer, or WorkerDied.
+
+        ``timeout`` is measured on this process's clock; past it the
+        submission is killed, whatever it says. The answer carries
+        ``cgroup`` (what the kernel counted for it, or why there is no
+        cgroup): information from this side, not from the sandbox.
+        """
         if self.process is None:
             self.start()
+        slot = None
+        if self.cgroups is not None:
+            try:
+                memory = int(message.get("memory_mb", 1024)) * 1024 * 1024
+                slot = self.cgroups.slot(memory, int(message.get("nproc", 32)))
+                slot.enter(self.zygote_pid)
+            except OSError as error:
+                slot = None
+                self.cgroup_reason = f"cgroup for the submission failed ({error.strerror})"
+        request_r, request_w = os.pipe()
+        answer_r, answer_w = os.pipe()
+        manager = None
         try:
-            data = json.dumps(message).encode() + b"\n"
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.stdin_w, view):]
-            return self._read_line(timeout)
-        except (OSError, WorkerDied) as error:
-            self.stop()
-            raise WorkerDied(str(error) or "the worker ended") from None
-
-    def _read_line(self, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WorkerDied(f"no answer within {timeout:g} s")
-            ready, _, _ = select.select([self.result_r], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(self.result_r, 1 << 20)
-            if not chunk:
-                raise WorkerDied("the worker ended")
-            self.buffer += chunk
-            if len(self.buffer) > 256 * 1024 * 1024:
-                raise WorkerDied("the worker's answer is far too large")
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        try:
-            answer = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise WorkerDied(f"the worker's answer is not JSON ({error})") from None
-        if not isinstance(answer, dict):
-            raise WorkerDied("the worker's answer is not a JSON object")
+            try:
+                socket.send_fds(self.control, [json.dumps({"fork": self.starts}).encode()], [request_r, answer_w])
+                reply = self._control_reply(FORK_SECONDS)
+            except (OSError, WorkerDied) as error:
+                self.stop()
+                raise WorkerDied(str(error) or "the zygote ended") from None
+            finally:
+                os.close(request_r)
+                os.close(answer_w)
+                if slot is not None:
+                    try:
+                        self.cgroups.home_enter(self.zygote_pid)
+                    except OSError:
+                        pass
+            manager = reply.get("pid")
+            deadline = time.monotonic() + timeout
+            try:
+                data = json.dumps(message).encode()
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(request_w, view):]
+            except OSError:
+                pass        # the submission's process is gone: its answer (or none) says why
+            finally:
+                os.close(request_w)
+                request_w = None
+            try:
+                answer = parse_answer(_line_from(answer_r, bytearray(), deadline, MAX_ANSWER, "the submission"))
+            except WorkerDied:
+                self._kill_manager(manager)
+                raise
+        finally:
+            if request_w is not None:
+                os.close(request_w)
+            os.close(answer_r)
+            if slot is not None:
+                answer_events = slot.events()
+                self.cgroups.release(slot)
+        if slot is not None:
+            answer["cgroup"] = answer_events
+        else:
+            answer["cgroup"] = {"none": self.cgroup_reason}
         return answer
 
+    def _kill_manager(self, pid) -> None:
+        if not isinstance(pid, int) or self.control is None:
+            return
+        try:
+            self.control.sendall(json.dumps({"kill": pid}).encode())
+            self._control_reply(5.0)
+        except (OSError, WorkerDied):
+            self.stop()
+
     def stop(self) -> None:
-        """End the worker and, with it, everything in the sandbox."""
+        """End the zygote and, with it, everything in the sandbox."""
         if self.process is not None:
-            try:
-                os.write(self.stdin_w, b'{"quit": true}\n')
-            except OSError:
-                pass
+            if self.control is not None:
+                try:
+                    self.control.sendall(b'{"quit": true}')
+                except OSError:
+                    pass
             if _wait(self.process.pid, 0.5) is None:
                 _kill_wait(self.process.pid)
             try:
@@ -407,16 +559,12 @@ class Sandbox:
             except OSError:
                 pass
             self.process = None
-        for fd in (self.stdin_w, self.result_r):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.stdin_w = self.result_r = None
-        if self.host_scratch:
-            shutil.rmtree(self.host_scratch, ignore_errors=True)
-            self.host_scratch = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.cgroups is not None:
+            self.cgroups.close()
+            self.cgroups = None
 
     def __enter__(self):
         self.start()

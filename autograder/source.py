@@ -8,7 +8,7 @@ only, and never run. Three kinds of finding:
   by name (``__import__``, ``importlib``, ``sys.modules``, ...).
 - ``review``: dynamic code a reader cannot see through (``eval``, a computed
   ``getattr``, ``ctypes``, frame and namespace introspection, processes):
-  a person should look before it earns points.
+  a person should look before the grade is final (the points stand until then).
 - ``autograd``: a gradient function, or anything it calls, uses autograd.
 
 Each rule is a line in one of the tables below (PATH_RULES for dotted paths,
@@ -42,7 +42,7 @@ import re
 import warnings
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Collection, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 KINDS = ("answer-key", "review", "autograd")
 GRADER_PACKAGE = "autograder"
@@ -503,6 +503,7 @@ class _Hit:
     line: int
     column: int
     deferred: bool  # inside a def or lambda body: runs only when called
+    name: str | None = None  # the top-level name whose import it comes from (a stand-in may replace it)
 
 
 @dataclass
@@ -562,24 +563,24 @@ class _Reader:
 
     # -- hits -------------------------------------------------------------------------------------
 
-    def hit(self, rule: _Rule, found: str, node, deferred: bool) -> None:
+    def hit(self, rule: _Rule, found: str, node, deferred: bool, name: str | None = None) -> None:
         self.unit.hits.append(_Hit(rule, _printable(found), getattr(node, "lineno", 0),
-                                   getattr(node, "col_offset", 0), deferred))
+                                   getattr(node, "col_offset", 0), deferred, name))
 
     def path_hits(self, path: str, node, deferred: bool, importing: bool = False,
-                  kinds: Collection[str] = KINDS) -> set[str]:
-        """Records what one dotted path hits; returns the kinds hit."""
+                  kinds: Collection[str] = KINDS, name: str | None = None) -> set[str]:
+        """Records what one dotted path hits (name: the top-level name it starts from); returns the kinds hit."""
         kinds_hit = set()
         reach = self.notebook.grader_reach(path)
         if reach and "answer-key" in kinds:
-            self.hit(_GRADER_IMPORT if importing else _GRADER_USE, reach, node, deferred)
+            self.hit(_GRADER_IMPORT if importing else _GRADER_USE, reach, node, deferred, name)
             kinds_hit.add("answer-key")
         parts = path.split(".")
         for count in range(1, min(len(parts), _RULE_DEPTH) + 1):
             rule = PATH_RULES.get(".".join(parts[:count]))
             if rule is not None:
                 if rule.kind in kinds:
-                    self.hit(rule, ".".join(parts[:count + 1]).removeprefix("builtins."), node, deferred)
+                    self.hit(rule, ".".join(parts[:count + 1]).removeprefix("builtins."), node, deferred, name)
                     kinds_hit.add(rule.kind)
                 break
         return kinds_hit
@@ -693,10 +694,11 @@ class _Reader:
         writes = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
         if isinstance(root, ast.Name):
             # The root is read as part of the path, not on its own (autograder alone would be the package).
-            _, paths = self.read_name(root, scope, deferred, called=True, alone=False)
+            owner, paths = self.read_name(root, scope, deferred, called=True, alone=False)
             full = {path + "".join("." + part for part in parts) for path in paths}
+            top_level = root.id if owner is None or owner.kind == "module" else None
             for path in full:
-                kinds_hit |= self.path_hits(path, node, deferred)
+                kinds_hit |= self.path_hits(path, node, deferred, name=top_level)
             if not called and full & ATTRIBUTE_FUNCTIONS:
                 self.hit(_COMPUTED_NAME, f"{parts[-1]} passed around", node, deferred)
         else:
@@ -712,12 +714,13 @@ class _Reader:
         name = node.id
         owner, paths = self.name_paths(name, scope)
         reading = isinstance(node.ctx, ast.Load)
-        if reading and (owner is None or owner.kind == "module"):
+        top_level = owner is None or owner.kind == "module"
+        if reading and top_level:
             (self.unit.reads_later if deferred else self.unit.reads_now)[name] = None
         kinds_hit = set()
         if alone and reading:
             for path in paths:
-                kinds_hit |= self.path_hits(path, node, deferred)
+                kinds_hit |= self.path_hits(path, node, deferred, name=name if top_level else None)
             if not called and paths & ATTRIBUTE_FUNCTIONS:
                 self.hit(_COMPUTED_NAME, f"{name} passed around", node, deferred)
         if owner is None or (name.startswith("__") and name.endswith("__")):
@@ -915,7 +918,7 @@ class _Attribution:
         self.steps += len(stars)
         return found + [unit for unit in stars if floor < unit.position < before]
 
-    def search(self, starts: list) -> Iterable[tuple[_Unit, tuple | None, list]]:
+    def search(self, starts: list, stand_ins: Collection[str] = ()) -> Iterable[tuple[_Unit, tuple | None, list]]:
         """Breadth first from (unit, time, via, is_root) states; yields (unit, via, hits that count).
 
         via is the chain of names that led to the unit, as nested pairs
@@ -925,6 +928,9 @@ class _Attribution:
         at the time it is called (the time of the state), which for the
         checks is after every cell (_FINAL). A root is top-level code: what
         it defines counts only if its immediate code calls something.
+        stand_ins are top-level names the grader replaces during the check:
+        read then, they lead nowhere (read earlier, as a default argument
+        is, they still lead to the student's code).
         """
         queue = deque(starts)
         seen = set()
@@ -934,10 +940,13 @@ class _Attribution:
                 continue
             seen.add((unit.position, time, root))
             runs_later = not root or unit.calls
-            yield unit, via, [hit for hit in unit.hits if runs_later or not hit.deferred]
+            replaced = set(stand_ins) if time == _FINAL else set()
+            yield unit, via, [hit for hit in unit.hits if (runs_later or not hit.deferred)
+                              and not (hit.deferred and hit.name in replaced)]
             reads = [(name, unit.position) for name in unit.reads_now]
             if runs_later:
-                reads += [(name, unit.position if root else time) for name in unit.reads_later]
+                reads += [(name, unit.position if root else time) for name in unit.reads_later
+                          if name not in replaced]
             for name, when in reads:
                 for definer in self.definers(name, when):
                     queue.append((definer, when, (name, via), False))
@@ -949,12 +958,12 @@ class _Attribution:
 
 _CONSEQUENCES = {
     "answer-key": "this function earns no points",
-    "review": "a person will read it before it earns points",
+    "review": "a person will read it before the grade is final",
     "autograd": "the task is to derive the gradient by hand, so this function earns no points",
 }
 _NOTEBOOK_CONSEQUENCES = {
     "answer-key": "it can change every check, so no function earns points",
-    "review": "it can change every check, so a person will read the notebook before any function earns points",
+    "review": "it can change every check, so a person will read the notebook before the grade is final",
 }
 _PROBLEMS = {
     "too-deep": "is nested too deeply for the grader to read",
@@ -989,8 +998,10 @@ class _Entry:
 class _Report:
     """The findings: one per function (None first) and rule, listing all it found, located at the first."""
 
-    def __init__(self, functions: Sequence[str], gradient_functions: Collection[str]):
+    def __init__(self, functions: Sequence[str], gradient_functions: Collection[str],
+                 stand_ins: Mapping[str, Collection[str]] | None = None):
         self.functions = list(dict.fromkeys([*functions, *gradient_functions]))
+        self.stand_ins = dict(stand_ins or {})
         self.gradient_functions = set(gradient_functions)
         self.problems: list[Finding] = []
         self.entries: dict[tuple[str | None, str], tuple[_Rule, _Entry]] = {}
@@ -1000,7 +1011,7 @@ class _Report:
         if all(finding.found != problem for finding in self.problems):
             phrase = _PROBLEMS[problem].format(detail=detail)
             self.problems.append(Finding("review", None, f"{where.capitalize()} {phrase}; a person will read the "
-                                                         f"notebook before any function earns points.", where, problem))
+                                                         f"notebook before the grade is final.", where, problem))
 
     def add_hit(self, function: str | None, subject: Callable[[], str], unit: _Unit, hit: _Hit) -> None:
         """Counts a hit for a function (None: the notebook); subject() words who did it, for the first hit."""
@@ -1035,7 +1046,7 @@ class _Report:
                                                f"{_through(via) or ','}", unit, hit)
         for function in self.functions:
             starts = [(unit, _FINAL, None, False) for unit in attribution.definers(function, _FINAL)]
-            for unit, via, hits in attribution.search(starts):
+            for unit, via, hits in attribution.search(starts, self.stand_ins.get(function, ())):
                 for hit in hits:
                     self.add_hit(function, lambda: function + _through(via), unit, hit)
 
@@ -1053,7 +1064,8 @@ class _Report:
 
 
 def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Collection[str],
-            allowed_modules: Collection[str] = ("autograder.data",)) -> Analysis:
+            allowed_modules: Collection[str] = ("autograder.data",),
+            stand_ins: Mapping[str, Collection[str]] | None = None) -> Analysis:
     """What the grader must act on in a notebook's code, by student function.
 
     cells: the code cells except test cells, in order (``notebook.answer_cells``);
@@ -1062,9 +1074,12 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
     must not use autograd (autograd elsewhere costs nothing). allowed_modules:
     what of the grader's package the release may use, each a module or a
     single name in one ("autograder.checks.check"), with everything below it.
+    stand_ins: {function: names the grader replaces while checking it} (sgd
+    runs with the reference's dC_dm and dC_db): what those names hold when
+    the check runs is not the function's code.
     Never raises: whatever cannot be read is a notebook-wide review finding.
     """
-    report = _Report(functions, gradient_functions)
+    report = _Report(functions, gradient_functions, stand_ins)
     try:
         trees, problems, report.notes = _parse(cells)
         notebook = _Notebook(trees, allowed_modules)
@@ -1082,6 +1097,6 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
         return Analysis(report.findings(), report.notes)
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
         unread = Finding("review", None, "The grader could not read this notebook's code; a person will read it "
-                                         "before any function earns points.", "", "unread")
+                                         "before the grade is final.", "", "unread")
         return Analysis([unread], [*report.notes, Note("error", "", _printable(f"{type(error).__name__}: {error}",
                                                                               200))])

@@ -1,38 +1,45 @@
-"""The warm process that runs submissions inside the sandbox: ``python -m autograder.worker``.
+"""The processes inside the sandbox: ``python -m autograder.worker``.
 
-It imports torch and the probes once, then serves requests: one JSON line per
-submission on stdin, one JSON line back on the result fd (``--result-fd``,
-never stdout, so nothing a student prints can reach that channel). It never
-judges: it only reports the plain numbers the probes recorded and what went
-wrong, and ``autograder.batch`` decides the points outside the sandbox.
+One warm process tree per sandbox; a submission never meets another's data::
 
-Per submission (process tree; S and F run student code, the worker never does):
+    zygote   imports torch and the probes once, then only forks. It never
+             receives a submission: its control socket carries fork commands
+             and two file descriptors each, nothing else, so every fork of it
+             starts from a heap that no student's data ever touched.
+      M      one per submission, forked by the zygote: reads the submission's
+             request from its own pipe, becomes the student's user, enters new
+             user, mount, IPC, UTS, network and PID namespaces, and mounts a
+             fresh /tmp and /dev/shm (tmpfs with a size and an inode cap, owned
+             by the student, gone with the namespace)
+        I    PID 1 of that PID namespace: mounts its /proc, runs the attempts,
+             checks every frame S sends, writes the one answer to the grader
+          S  runs the notebook's cells once as the student: no capability,
+             the seccomp filter (autograder.isolation.seccomp), resource limits
+            F  forks of S that probe the functions in turn (probe_function),
+               framing a JSON result per function back to S through a pipe
 
-    worker (child subreaper, not dumpable; in the sandbox its namespace's root)
-      S  execs the notebook's cells once, as the student's user, in a fresh
-         scratch folder, under limits
-        F  a fork of S that probes the functions in turn (probe_function),
-           framing a JSON result per function back to S through a pipe
+Only I writes the answer pipe; S and F hold no descriptor of it, cannot name
+I, M or the zygote (PID namespace), cannot trace them (seccomp, not dumpable)
+and cannot outlive I (when PID 1 of a namespace ends, the kernel kills every
+process in it). What S sends is hostile input: I takes one result per
+function, in order, sizes and nesting bounded, times from its own clock.
 
-S kills F when a function runs past the time limit, so a hang, crash,
-``os._exit`` or memory blow-up in sgd costs only sgd; the functions after a
-failed one get a fresh fork of S, from the state the top-level cells left. The worker times S out
-as a whole when S stops answering, retries the functions S did not reach in a
-fresh S, and when the submission is done kills every process left (daemons
-that called setsid included: as subreaper, the worker inherits them) and
-empties the scratch folder.
+The worker never judges: it reports the plain numbers the probes recorded
+and what went wrong, and the grader (``autograder.batch``) decides the
+points outside the sandbox, from the submission's source and those numbers.
 """
 from __future__ import annotations
 
 import argparse
 import builtins
 import ctypes
+import errno
 import json
 import os
 import resource
 import select
-import shutil
 import signal
+import socket
 import sys
 import time
 
@@ -44,38 +51,131 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
 
-# A probe's JSON for all cells of one function is tens of kilobytes; anything
-# near this is not a probe.
-MAX_PAYLOAD = 16 * 1024 * 1024
-# The start of the student's output kept for the feedback page.
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+MNT_DETACH = 2
+
+# One function's probe (all its cells) is tens of kilobytes; anything near
+# this is not a probe. Nesting is counted before parsing: a few hundred
+# brackets for a real probe, and a megabyte of "[" would cost the parser
+# hundreds of megabytes.
+MAX_PAYLOAD = 4 * 1024 * 1024
+MAX_BRACKETS = 200_000
+# A request holds the cells (the notebook's code) and every case's inputs.
+MAX_REQUEST = 64 * 1024 * 1024
+# The start of the student's output kept for the feedback, in all and per cell.
 OUTPUT_HEAD = 4096
+CELL_OUTPUT_HEAD = 2048
+MAX_CELLS = 500
+# S writes this to its output after each top-level cell, so I can tell which
+# cell printed what (a student who prints it only garbles their own feedback).
+CELL_END = b"\x00msegrad-cell-end\x00"
 # S waits for F's exit this long after F closed its pipe or was killed.
 REAP_SECONDS = 2.0
 # S has this long between messages outside student code (after the top-level
 # cells, between functions): a fork and a flush, milliseconds unless S is broken.
 STEP_SECONDS = 5.0
 
-# matplotlib's config and font cache in the sandbox, made before the worker
-# drops its privileges, so students can read but not change it.
-MPLCONFIG = "/tmp/.matplotlib"
-
 DEFAULTS = {
     "top_timeout": 30.0,       # wall seconds for all top-level cells
     "function_timeout": 60.0,  # wall seconds for one function's probe (all its cells)
     "memory_mb": 1024,         # address space beyond the warm worker's own
-    "nproc": 32,               # processes of the sandbox user (worker, S and F included)
+    "nproc": 32,               # processes of the submission (its own user namespace)
     "fsize_mb": 16,            # largest file a student may write
     "nofile": 256,             # open files
     "output_limit": 1024 * 1024,  # bytes of printed output before the `output` flag
+    "tmp_mb": 64,              # the submission's /tmp
+    "shm_mb": 8,               # the submission's /dev/shm
+    "inodes": 4096,            # files and folders in each of them
 }
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _prctl(option: int, value: int) -> None:
-    _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+def _prctl(option: int, value: int) -> int:
+    return _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+def _errno_text() -> str:
+    number = ctypes.get_errno()
+    return errno.errorcode.get(number, str(number))
+
+
+# --- M: the submission's namespaces ---------------------------------------------------------
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def _mount_tmpfs(target: str, size_mb: int, inodes: int, uid: int, gid: int) -> None:
+    options = f"size={int(size_mb)}m,nr_inodes={int(inodes)},mode=0700,uid={uid},gid={gid}".encode()
+    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0:
+        raise OSError(f"mount tmpfs on {target}: {_errno_text()}")
+
+
+def fresh_scratch(request: dict) -> None:
+    """A new, empty /tmp and /dev/shm for the submission (inside its mount namespace)."""
+    uid, gid = os.getuid(), os.getgid()
+    for target, size in (("/tmp", request["tmp_mb"]), ("/dev/shm", request["shm_mb"])):
+        _libc.umount2(target.encode(), MNT_DETACH)    # the previous attempt's, if any
+        _mount_tmpfs(target, size, request["inodes"], uid, gid)
+
+
+def isolate(request: dict, student_id: int | None) -> dict:
+    """In M: become the student and enter the submission's own namespaces. Returns what was achieved.
+
+    Runs before any student code; raises nothing. When the namespaces cannot
+    be had (no user namespaces here), the submission still runs, and the
+    answer says so: the grader flags the row.
+    """
+    try:
+        if student_id is not None:          # root mode: the student is `nobody` outside
+            os.setgroups([])
+            os.setgid(student_id)
+            os.setuid(student_id)
+    except OSError as error:
+        return {"namespaces": False, "reason": f"cannot become the student's user ({error})"}
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID
+    if _libc.unshare(flags) != 0:
+        return {"namespaces": False, "reason": f"unshare: {_errno_text()}"}
+    try:
+        _prctl(PR_SET_DUMPABLE, 1)      # a process that is not dumpable cannot write its own maps
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1\n")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1\n")
+        if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            raise OSError(f"make mounts private: {_errno_text()}")
+        fresh_scratch(request)
+    except OSError as error:
+        return {"namespaces": False, "reason": str(error)}
+    finally:
+        _prctl(PR_SET_DUMPABLE, 0)
+    return {"namespaces": True}
+
+
+def _drop_capabilities() -> None:
+    """S: no capability at all, not even inside the submission's own user namespace."""
+    for capability in range(64):
+        if _prctl(PR_CAPBSET_DROP, capability) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)     # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()                     # effective, permitted, inheritable: twice 32 bits, all 0
+    number = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
+    if number is not None:
+        _libc.syscall(number, header, data)
 
 
 # --- the submission process S and its per-function forks F ------------------------
@@ -158,7 +258,7 @@ def _describe_status(status: int) -> tuple[str | None, str]:
     return "killed", "the process stopped"
 
 
-def _function_child(namespace: dict, functions: list[str], seed, write_fd: int, cpu_seconds: float,
+def _function_child(namespace: dict, functions: list[str], cases: dict, write_fd: int, cpu_seconds: float,
                     before: dict) -> None:
     """F: probe `functions` one after another, framing a start and a result for each on write_fd. Never returns."""
     try:
@@ -168,7 +268,7 @@ def _function_child(namespace: dict, functions: list[str], seed, write_fd: int, 
         for function in functions:
             _send(write_fd, {"event": "start", "function": function})
             try:
-                payload = {"probe": probes.probe_function(namespace, function, seed)}
+                payload = {"probe": probes.probe_function(namespace, function, cases)}
             except MemoryError:
                 payload = {"error": "MemoryError while probing", "memory": True}
             except BaseException as error:  # the probe guards each call; this is the student breaking the probe
@@ -184,7 +284,7 @@ def _function_child(namespace: dict, functions: list[str], seed, write_fd: int, 
         os._exit(70)
 
 
-def _run_functions(namespace: dict, functions: list[str], seed, timeout: float, before: dict, report) -> None:
+def _run_functions(namespace: dict, functions: list[str], cases: dict, timeout: float, before: dict, report) -> None:
     """In S: probe `functions` in forks of S, each within `timeout` seconds; report(header, payload) each outcome.
 
     One fork probes the functions in turn while they behave; when one hangs,
@@ -203,7 +303,7 @@ def _run_functions(namespace: dict, functions: list[str], seed, timeout: float, 
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            _function_child(namespace, remaining, seed, write_fd, timeout * len(remaining), before)
+            _function_child(namespace, remaining, cases, write_fd, timeout * len(remaining), before)
         os.close(write_fd)
         buffer, current, started = b"", None, time.monotonic()
         deadline = started + STEP_SECONDS
@@ -314,7 +414,10 @@ def _display(*objects, **kwargs) -> None:
 
 def _submission_process(request: dict, scratch: str, message_fd: int, output_fd: int,
                         functions: list[str], limits: dict) -> None:
-    """S: set limits, exec the cells once, then probe each function in its own fork. Never returns."""
+    """S: set limits, drop every privilege, exec the cells once, then probe each function in its own fork.
+
+    Never returns.
+    """
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()
@@ -334,35 +437,47 @@ def _submission_process(request: dict, scratch: str, message_fd: int, output_fd:
         tempfile.tempdir = scratch
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized file fails with EFBIG, not a kill
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        try:   # the memory cgroup's killer takes the student's processes first, never I or M
+            _write("/proc/self/oom_score_adj", "1000")
+        except OSError:
+            pass
         _apply_limits(limits, cpu_seconds=request["top_timeout"] + 2,
                       cpu_hard=max(request["top_timeout"], request["function_timeout"]) + 5)
-        if limits.get("student_id") is not None:
-            # From here on, no capability and not the worker's user.
-            os.setgroups([])
-            os.setgid(limits["student_id"])
-            os.setuid(limits["student_id"])
-            _prctl(PR_SET_DUMPABLE, 0)
+        _drop_capabilities()
+        _prctl(PR_SET_DUMPABLE, 0)
+        from autograder.isolation import seccomp
+        seccomp.install()
         sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         before = _watched()
         # Captured now: the student's code may patch os, select or json in this process.
-        run_functions, send = _run_functions, _send
+        run_functions, send, write_all = _run_functions, _send, _write_all
+        cases = request.get("cases") or {}
         namespace = {"__name__": "__main__", "__builtins__": builtins, "display": _display}
         errors = []
-        started = time.monotonic()
         for index, source in enumerate(request["cells"]):
+            error_text = None
             try:
                 code = compile(source, f"<cell {index + 1}>", "exec")
                 exec(code, namespace)
             except BaseException as error:  # like a kernel: a failing cell does not stop the next
                 if isinstance(error, MemoryError):
-                    errors.append("MemoryError at top level")
+                    error_text = "MemoryError at top level"
                 else:
-                    errors.append(f"cell {index + 1}: {type(error).__name__}: {str(error)[:200]}")
-        send(message_fd, {"event": "top", "errors": errors[:10],
-                          "seconds": round(time.monotonic() - started, 4),
-                          "tamper": _tampered(before)})
-        run_functions(namespace, functions, request.get("seed"), request["function_timeout"], before,
+                    error_text = f"cell {index + 1}: {type(error).__name__}: {str(error)[:200]}"
+                errors.append(error_text)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            try:
+                write_all(1, CELL_END)
+            except OSError:
+                pass
+            send(message_fd, {"event": "cell", "index": index, "error": error_text})
+        send(message_fd, {"event": "top", "errors": errors[:10], "tamper": _tampered(before)})
+        run_functions(namespace, functions, cases, request["function_timeout"], before,
                       lambda header, payload=b"": send(message_fd, header, payload))
         os._exit(0)
     except BaseException:
@@ -410,69 +525,97 @@ def _open_fds() -> list[int]:
         return list(range(3, 256))
 
 
-# --- the worker -----------------------------------------------------------------------
+# --- I: one submission's attempts, in its own PID namespace --------------------------------------
 
-class Worker:
-    def __init__(self, result_fd: int, scratch_root: str, in_pid_namespace: bool, nproc_base: int,
-                 student_id: int | None = None):
-        self.result_fd = result_fd
-        self.scratch_root = scratch_root
-        self.in_pid_namespace = in_pid_namespace
-        self.nproc_base = nproc_base
-        self.student_id = student_id
-        self.counter = 0
-        self.base_address_space = _address_space()
+def parse_bounded(data: bytes):
+    """json.loads for bytes from student code: size and nesting checked first; ValueError when refused."""
+    if len(data) > MAX_PAYLOAD:
+        raise ValueError(f"{len(data):,} bytes, more than {MAX_PAYLOAD:,}")
+    if data.count(b"[") + data.count(b"{") > MAX_BRACKETS:
+        raise ValueError("nested far deeper or wider than any probe")
+    try:
+        return json.loads(data)
+    except (RecursionError, MemoryError, UnicodeDecodeError) as error:
+        raise ValueError(type(error).__name__) from None
 
-    # Every process other than the worker (and the namespace's init) is the
-    # submission's: in a PID namespace, all of them; otherwise the worker's
-    # descendants (orphans come back to it, the subreaper).
-    def _others(self) -> list[int]:
+
+def _text(value, limit: int = 300) -> str:
+    return str(value)[:limit]
+
+
+class Attempts:
+    """I's work for one submission: run S (again after a crash, for the functions left), collect one answer.
+
+    ``own_namespace``: I is PID 1 of a PID namespace holding only this
+    submission, with its own /tmp; otherwise (namespaces refused here) the
+    submission's processes are I's descendants and its scratch a folder.
+    """
+
+    def __init__(self, request: dict, own_namespace: bool, base_address_space: int):
+        self.request = request
+        self.own_namespace = own_namespace
+        self.base_address_space = base_address_space
+
+    def kill_all(self) -> int:
+        """SIGKILL every process of the submission but I; returns how many there were."""
+        if self.own_namespace:
+            return self._kill_namespace()
+        killed = 0
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            others = self._descendants()
+            if not others:
+                break
+            killed = max(killed, len(others))
+            for pid in others:
+                _kill(pid)
+            self._reap_zombies()
+            time.sleep(0.001)
+        self._reap_zombies()
+        return killed
+
+    @staticmethod
+    def _kill_namespace() -> int:
+        """As PID 1: kill(-1) reaches everyone in the namespace but I, and every orphan becomes I's child.
+
+        So when waitpid has no child left, the namespace holds I alone; /proc
+        is not needed (it may be the sandbox's, showing processes outside).
+        """
+        reaped = 0
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                pid, _ = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            reaped += 1
+        return reaped
+
+    def _descendants(self) -> list[int]:
         me = os.getpid()
         parents = {}
         for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            pid = int(name)
-            if pid == me or pid == 1:
-                continue
-            if self.in_pid_namespace:
-                parents[pid] = None
+            if not name.isdigit() or int(name) == me:
                 continue
             try:
-                with open(f"/proc/{pid}/stat", "rb") as handle:
+                with open(f"/proc/{name}/stat", "rb") as handle:
                     stat = handle.read()
-                parents[pid] = int(stat[stat.rindex(b")") + 2:].split()[1])
-            except (OSError, ValueError, IndexError):
+            except OSError:
                 continue
-        if self.in_pid_namespace:
-            return list(parents)
+            if stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"Z", b"X"):
+                continue
+            parents[int(name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
         mine, frontier = set(), {me}
         while frontier:
             frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in mine}
             mine |= frontier
         return sorted(mine)
-
-    def kill_all(self) -> int:
-        """SIGKILL every process the submission left, until none is left; returns how many there were."""
-        killed: set[int] = set()
-        for _ in range(200):
-            self._reap_zombies()
-            others = [pid for pid in self._others() if not _is_zombie(pid)]
-            if not others:
-                break
-            if self.in_pid_namespace:
-                # Alone in the namespace with the students' processes (all of our uid):
-                # one call reaches all of them, however fast they fork.
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            for pid in others:
-                killed.add(pid)
-                _kill(pid)
-            time.sleep(0.001)
-        self._reap_zombies()
-        return len(killed)
 
     @staticmethod
     def _reap_zombies() -> None:
@@ -484,64 +627,47 @@ class Worker:
             if pid == 0:
                 return
 
-    def serve(self) -> None:
-        _send_line(self.result_fd, {"ready": True, "pid": os.getpid(), "uid": os.getuid(),
-                                    "student_uid": self.student_id if self.student_id is not None else os.getuid(),
-                                    "pid_namespace": self.in_pid_namespace})
-        for line in sys.stdin.buffer:
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line)
-            except json.JSONDecodeError as error:
-                _send_line(self.result_fd, {"error": f"bad request: {error}"})
-                continue
-            if request.get("quit"):
-                break
-            try:
-                answer = self.grade(request)
-            except Exception as error:  # a bug here must not take the worker down silently
-                self.kill_all()
-                answer = {"id": request.get("id"), "error": f"worker: {type(error).__name__}: {error}"}
-            _send_line(self.result_fd, answer)
+    def _scratch(self) -> str:
+        if self.own_namespace:
+            fresh_scratch(self.request)
+            os.mkdir("/tmp/scratch", 0o700)
+            return "/tmp/scratch"
+        import tempfile
+        return tempfile.mkdtemp(prefix="msegrad-scratch-")
 
-    def grade(self, request: dict) -> dict:
-        started = time.monotonic()
-        request = dict(request)
-        for key, value in DEFAULTS.items():
-            request.setdefault(key, value)
+    def grade(self) -> dict:
+        request = self.request
         limits = {key: request[key] for key in ("memory_mb", "fsize_mb", "nofile")}
         limits["address_space"] = self.base_address_space + int(request["memory_mb"]) * 1024 * 1024
-        limits["nproc"] = self.nproc_base + int(request["nproc"]) if self.nproc_base >= 0 else 0
-        limits["student_id"] = self.student_id
+        limits["nproc"] = int(request["nproc"]) if self.own_namespace else 0
         functions = list(request["functions"])
-        answer = {"id": request.get("id"), "functions": {}, "top": None, "tamper": []}
+        answer = {"functions": {}, "top": None, "tamper": [], "cells": [], "seconds": {}}
         output = {"bytes": 0, "head": b""}
         attempts = 0
+        started = time.monotonic()
         while (functions or attempts == 0) and attempts <= len(request["functions"]):
             attempts += 1
-            self.counter += 1
-            scratch = os.path.join(self.scratch_root, f"s{self.counter}")
-            os.makedirs(scratch, mode=0o700)
-            if self.student_id is not None:
-                os.chown(scratch, self.student_id, self.student_id)
+            scratch = None
             try:
-                functions = self._attempt(request, scratch, functions, limits, answer, output)
+                scratch = self._scratch()
+                functions = self._attempt(scratch, functions, limits, answer, output)
+            except OSError as error:
+                answer["error"] = f"the submission's scratch could not be made ({error})"
+                break
             finally:
                 answer["leftover_processes"] = answer.get("leftover_processes", 0) + self.kill_all()
-                _cleanup(self.scratch_root, sandboxed=self.in_pid_namespace)
-        if self.in_pid_namespace and _ipc_left():
-            # SysV IPC objects outlive their processes, and the worker may not
-            # remove the student's: ask for a fresh sandbox before the next student.
-            answer["restart"] = True
-        answer["output"] = {"bytes": output["bytes"],
-                            "head": output["head"].decode("utf-8", "replace"),
+                if scratch and not self.own_namespace:
+                    import shutil
+                    shutil.rmtree(scratch, ignore_errors=True)
+        answer["output"] = {"bytes": output["bytes"], "head": output["head"].decode("utf-8", "replace"),
                             "limit": request["output_limit"]}
-        answer["seconds"] = round(time.monotonic() - started, 4)
+        answer["attempts"] = attempts
+        answer["wall_seconds"] = round(time.monotonic() - started, 4)
         return answer
 
-    def _attempt(self, request, scratch, functions, limits, answer, output) -> list[str]:
+    def _attempt(self, scratch, functions, limits, answer, output) -> list[str]:
         """One S: exec the cells, probe `functions` in order. Returns the functions left unprobed."""
+        request = self.request
         message_r, message_w = os.pipe()
         output_r, output_w = os.pipe()
         pid = os.fork()
@@ -556,12 +682,43 @@ class Worker:
         buffer = b""
         pending = list(functions)
         current = None          # the function S is probing
-        phase_deadline = time.monotonic() + request["top_timeout"] + 1.0
+        attempt_started = time.monotonic()
+        function_started = attempt_started
+        phase_deadline = attempt_started + request["top_timeout"] + 1.0
         grace = 2.0
         open_fds = {message_r, output_r} | ({exited} if exited is not None else set())
         top_seen = False        # this S has run the top-level cells
         s_gone = False
         first_attempt = answer["top"] is None
+        cells = answer["cells"] if first_attempt else []
+
+        cell_texts: list[str] = []
+        cell_errors: dict[int, str | None] = {}
+        pending_cell = bytearray()        # the current cell's output (its head) and a marker cut in two
+        tail = bytearray()
+
+        def read_output(chunk: bytes) -> None:
+            if first_attempt and len(cell_texts) < MAX_CELLS and not top_seen:
+                data = bytes(tail) + chunk
+                tail.clear()
+                while True:
+                    at = data.find(CELL_END)
+                    if at < 0:
+                        break
+                    pending_cell.extend(data[:at][:max(0, CELL_OUTPUT_HEAD - len(pending_cell))])
+                    cell_texts.append(bytes(pending_cell).decode("utf-8", "replace"))
+                    pending_cell.clear()
+                    chunk = chunk.replace(CELL_END, b"")
+                    data = data[at + len(CELL_END):]
+                keep = len(CELL_END) - 1
+                pending_cell.extend(data[:-keep or None][:max(0, CELL_OUTPUT_HEAD - len(pending_cell))]
+                                    if len(data) > keep else b"")
+                tail.extend(data[-keep:] if len(data) > keep else data)
+            chunk = chunk.replace(CELL_END, b"")
+            output["bytes"] += len(chunk)
+            if len(output["head"]) < OUTPUT_HEAD:
+                output["head"] += chunk[:OUTPUT_HEAD - len(output["head"])]
+
         status = None
         try:
             while message_r in open_fds and (pending or not top_seen):
@@ -577,6 +734,7 @@ class Worker:
                     if current is not None:
                         answer["functions"][current] = {"failure": "timeout",
                                                         "detail": f"no result within {request['function_timeout']:g} s"}
+                        answer["seconds"][current] = round(now - function_started, 4)
                         pending.remove(current)
                     return pending
                 wait = 0 if s_gone else min(0.5, phase_deadline - now)
@@ -591,9 +749,7 @@ class Worker:
                 if output_r in ready:
                     chunk = _read(output_r)
                     if chunk:
-                        output["bytes"] += len(chunk)
-                        if len(output["head"]) < OUTPUT_HEAD:
-                            output["head"] += chunk[:OUTPUT_HEAD - len(output["head"])]
+                        read_output(chunk)
                     else:
                         open_fds.discard(output_r)
                 if message_r in ready:
@@ -613,18 +769,29 @@ class Worker:
                             open_fds.discard(message_r)
                             break
                         event = header.get("event")
-                        if event == "top":
+                        if event == "cell" and not top_seen and first_attempt:
+                            index, error = header.get("index"), header.get("error")
+                            if isinstance(index, int) and 0 <= index < MAX_CELLS:
+                                cell_errors[index] = _text(error) if error is not None else None
+                        elif event == "top" and not top_seen:
                             top_seen = True
                             if first_attempt:
-                                answer["top"] = {"failure": None, "errors": header.get("errors", [])[:10],
-                                                 "seconds": header.get("seconds")}
-                            answer["tamper"] = sorted(set(answer["tamper"]) | set(header.get("tamper", [])[:20]))
+                                errors = header.get("errors")
+                                errors = [_text(e) for e in errors[:10]] if isinstance(errors, list) else []
+                                answer["top"] = {"failure": None, "errors": errors,
+                                                 "seconds": round(time.monotonic() - attempt_started, 4)}
+                            tamper = header.get("tamper")
+                            if isinstance(tamper, list):
+                                answer["tamper"] = sorted(set(answer["tamper"]) | {_text(t, 80) for t in tamper[:20]})
                             phase_deadline = time.monotonic() + STEP_SECONDS
-                        elif event == "start" and header.get("function") in pending:
-                            current = header["function"]
-                            phase_deadline = time.monotonic() + request["function_timeout"] + grace
-                        elif event == "function" and header.get("function") == current:
+                        elif event == "start" and top_seen and current is None and pending \
+                                and header.get("function") == pending[0]:
+                            current = pending[0]
+                            function_started = time.monotonic()
+                            phase_deadline = function_started + request["function_timeout"] + grace
+                        elif event == "function" and current is not None and header.get("function") == current:
                             answer["functions"][current] = _function_answer(header, payload, answer)
+                            answer["seconds"][current] = round(time.monotonic() - function_started, 4)
                             pending.remove(current)
                             current = None
                             phase_deadline = time.monotonic() + STEP_SECONDS
@@ -644,9 +811,16 @@ class Worker:
                 return []
             if current is not None:
                 answer["functions"][current] = {"failure": failure, "detail": detail}
+                answer["seconds"][current] = round(time.monotonic() - function_started, 4)
                 pending.remove(current)
             return pending
         finally:
+            if first_attempt:
+                ran = len(request["cells"])
+                for index in range(min(ran, MAX_CELLS)):
+                    text = cell_texts[index] if index < len(cell_texts) else \
+                        (bytes(pending_cell).decode("utf-8", "replace") if index == len(cell_texts) else "")
+                    cells.append({"output": text, "error": cell_errors.get(index)})
             if status is None:
                 _kill(pid)
                 _reap(pid, REAP_SECONDS)
@@ -665,21 +839,26 @@ class Worker:
                 os.close(exited)
 
 
+FAILURE_WORDS = ("crash", "timeout", "killed", "exit", "output", "memory", "error")
+
+
 def _function_answer(header: dict, payload: bytes, answer: dict) -> dict:
     if header.get("failure"):
-        return {"failure": header["failure"], "detail": str(header.get("detail", ""))[:300],
-                "seconds": header.get("seconds")}
+        failure = str(header["failure"])
+        return {"failure": failure if failure in FAILURE_WORDS else "error", "detail": _text(header.get("detail", ""))}
     try:
-        data = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {"failure": "error", "detail": "the probe's result was not JSON"}
+        data = parse_bounded(payload)
+    except ValueError as error:
+        return {"failure": "error", "detail": f"the probe's result was refused ({error})"}
     if not isinstance(data, dict):
         return {"failure": "error", "detail": "the probe's result was not a JSON object"}
-    answer["tamper"] = sorted(set(answer["tamper"]) | {str(t) for t in data.get("tamper", [])[:20]})
-    if "probe" not in data:
-        return {"failure": "memory" if data.get("memory") else "error",
-                "detail": str(data.get("error", "no probe"))[:300], "seconds": header.get("seconds")}
-    return {"probe": data["probe"], "seconds": header.get("seconds")}
+    tamper = data.get("tamper")
+    if isinstance(tamper, list):
+        answer["tamper"] = sorted(set(answer["tamper"]) | {_text(t, 80) for t in tamper[:20]})
+    if not isinstance(data.get("probe"), dict):
+        return {"failure": "memory" if data.get("memory") is True else "error",
+                "detail": _text(data.get("error", "no probe"))}
+    return {"probe": data["probe"]}
 
 
 def _take_message(buffer: bytes):
@@ -688,9 +867,9 @@ def _take_message(buffer: bytes):
     if newline < 0:
         return None if len(buffer) < 65536 else (False, b"", b"")
     try:
-        header = json.loads(buffer[:newline])
+        header = parse_bounded(buffer[:newline])
         size = int(header.get("bytes", 0))
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, ValueError):
+    except (ValueError, AttributeError, TypeError, OverflowError):
         return False, b"", b""
     if size < 0 or size > MAX_PAYLOAD:
         return False, b"", b""
@@ -707,74 +886,6 @@ def _read(fd: int) -> bytes:
         return b""
 
 
-def _ipc_left() -> bool:
-    """True when the sandbox's IPC namespace holds SysV shared memory, semaphores or message queues."""
-    for kind in ("shm", "sem", "msg"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as handle:
-                if len(handle.read().splitlines()) > 1:
-                    return True
-        except OSError:
-            pass
-    return False
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-        return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"Z", b"X")
-    except (OSError, ValueError):
-        return True
-
-
-def _mount_points() -> list[str]:
-    try:
-        with open("/proc/self/mountinfo") as handle:
-            return [line.split()[4] for line in handle]
-    except (OSError, IndexError):
-        return []
-
-
-def _cleanup(scratch_root: str, sandboxed: bool) -> None:
-    """Empty the scratch root and, in the sandbox, its private /tmp and /dev/shm, whatever the student left."""
-    keep = {os.path.abspath(scratch_root), MPLCONFIG}
-    # A course kept under /tmp has its virtualenv and package bound into the
-    # sandbox's /tmp: the folders leading to those mounts are the grader's.
-    mounts = _mount_points() if sandboxed else []
-    for root in [scratch_root] + (["/tmp", "/dev/shm"] if sandboxed else []):
-        try:
-            entries = os.listdir(root)
-        except OSError:
-            continue
-        for name in entries:
-            path = os.path.join(root, name)
-            if path in keep or any(m == path or m.startswith(path + "/") for m in mounts):
-                continue
-            try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    _make_writable(path)
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
-
-
-def _make_writable(path: str) -> None:
-    """A student may chmod 000 their folders; the owner can always chmod back."""
-    for directory, subdirs, _ in os.walk(path):
-        for name in subdirs:
-            try:
-                os.chmod(os.path.join(directory, name), 0o700)
-            except OSError:
-                pass
-    try:
-        os.chmod(path, 0o700)
-    except OSError:
-        pass
-
-
 def _address_space() -> int:
     try:
         with open("/proc/self/statm") as handle:
@@ -788,89 +899,176 @@ def _send_line(fd: int, message: dict) -> None:
     _write_all(fd, json.dumps(message).encode() + b"\n")
 
 
-def _count_processes_of(uid: int) -> int:
-    count = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit():
+def _read_request(fd: int) -> dict:
+    chunks, size = [], 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > MAX_REQUEST:
+            raise ValueError("request too large")
+        chunks.append(chunk)
+    request = json.loads(b"".join(chunks))
+    for key, value in DEFAULTS.items():
+        request.setdefault(key, value)
+    return request
+
+
+def _manager(request_fd: int, answer_fd: int, student_id: int | None, base_address_space: int) -> None:
+    """M: read the submission, isolate it, run I as PID 1 of its namespace, wait. Never returns."""
+    code = 0
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        try:
+            request = _read_request(request_fd)
+        except (OSError, ValueError) as error:
+            _send_line(answer_fd, {"error": f"bad request: {error}"})
+            os._exit(0)
+        finally:
+            os.close(request_fd)
+        isolation = isolate(request, student_id)
+        pid = os.fork()
+        if pid == 0:
+            _init(request, answer_fd, isolation, base_address_space)
+        os.close(answer_fd)
+        while True:
             try:
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    count += 1
+                os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+    except BaseException:
+        code = 70
+    os._exit(code)
+
+
+def _init(request: dict, answer_fd: int, isolation: dict, base_address_space: int) -> None:
+    """I: PID 1 of the submission's namespace (when there is one). Writes the one answer. Never returns."""
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        own = bool(isolation.get("namespaces"))
+        if own:
+            # This namespace's /proc: the student sees only its own processes. The
+            # kernel refuses it where the sandbox's /proc is partly covered (bwrap as
+            # root): the student then sees the sandbox's few processes and can reach
+            # none of them (another PID namespace, another user, not dumpable).
+            if _libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0:
+                isolation = dict(isolation, proc="own")
+            else:
+                isolation = dict(isolation, proc=f"the sandbox's (mount: {_errno_text()})")
+            try:
+                _write("/proc/sys/user/max_user_namespaces", "0")
             except OSError:
                 pass
-    return count
+        _prctl(PR_SET_DUMPABLE, 0)
+        try:
+            answer = Attempts(request, own, base_address_space).grade()
+        except Exception as error:   # a bug here must still give the grader an answer
+            answer = {"error": f"worker: {type(error).__name__}: {error}"}
+        answer["isolation"] = isolation
+        _send_line(answer_fd, answer)
+        Attempts(request, own, base_address_space).kill_all()
+    except BaseException:
+        os._exit(72)
+    os._exit(0)
+
+
+# --- the zygote ---------------------------------------------------------------------------------
+
+def serve(control: socket.socket, student_id: int | None) -> None:
+    """The zygote's loop: fork one M per command; never read a submission."""
+    base_address_space = _address_space()
+    children: set[int] = set()
+    _send_line(control.fileno(), {"ready": True, "pid": os.getpid(), "uid": os.getuid(),
+                                  "student_uid": student_id if student_id is not None else os.getuid()})
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 4096, 4)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        while children:                     # reap the managers that finished
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                children.clear()
+                break
+            if pid == 0:
+                break
+            children.discard(pid)
+        if not message:
+            break
+        try:
+            command = json.loads(message)
+        except ValueError:
+            command = {}
+        if command.get("fork") is not None and len(fds) == 2:
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _manager(fds[0], fds[1], student_id, base_address_space)
+            children.add(pid)
+            reply = {"forked": command["fork"], "pid": pid}
+        elif command.get("kill") in children:
+            _kill(command["kill"])
+            reply = {"killed": command["kill"]}
+        elif command.get("quit"):
+            break
+        else:
+            reply = {"error": "unknown command"}
+        for fd in fds:
+            os.close(fd)
+        try:
+            _send_line(control.fileno(), reply)
+        except OSError:
+            break
+    for pid in children:
+        _kill(pid)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.worker", description=__doc__.splitlines()[0])
-    parser.add_argument("--result-fd", type=int, default=3)
-    parser.add_argument("--scratch", default="/tmp/scratch", help="folder for the per-submission scratch folders")
+    parser.add_argument("--control-fd", type=int, default=3, help="the Unix socket to the grader")
     parser.add_argument("--student-id", type=int, metavar="ID",
-                        help="run student code as this uid and gid (the worker itself stays its namespace's root, "
-                             "so student processes can neither signal nor trace it)")
-    parser.add_argument("--pid-namespace", action="store_true",
-                        help="the worker runs in its own PID namespace: every other process in it is the student's")
+                        help="run student code as this uid and gid (the worker itself stays its namespace's root)")
     args = parser.parse_args(argv)
 
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if args.student_id is not None:
-        # Made by the worker: students can read matplotlib's config and font cache, not change them.
-        os.makedirs(MPLCONFIG, mode=0o755, exist_ok=True)
-        os.environ["MPLCONFIGDIR"] = MPLCONFIG
     _warm_up()
-    # Not dumpable: processes of the same uid (students, when the worker cannot
-    # run as another user) cannot ptrace the worker or open its /proc files.
+    # Not dumpable: processes of the same uid cannot trace the zygote or open its /proc files.
     _prctl(PR_SET_DUMPABLE, 0)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    os.makedirs(args.scratch, mode=0o700, exist_ok=True)
-    if args.student_id is not None:
-        os.chown(args.scratch, args.student_id, args.student_id)
-    if args.pid_namespace and os.getpid() > 2:
-        args.pid_namespace = False      # not really alone: fall back to descendants
-    # RLIMIT_NPROC counts every process of the uid: the student's own user in
-    # the sandbox has no others; unsandboxed, the user's other processes count too.
-    if args.student_id is not None or args.pid_namespace:
-        nproc_base = 0
-    elif os.getuid() == 0:
-        nproc_base = -1  # not enforced for root: do not pretend
-    else:
-        nproc_base = _count_processes_of(os.getuid())
-    worker = Worker(args.result_fd, args.scratch, args.pid_namespace, nproc_base, args.student_id)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    worker.serve()
-    worker.kill_all()
+    control = socket.socket(fileno=args.control_fd)
+    serve(control, args.student_id)
     return 0
 
 
 def _warm_up() -> None:
-    """Import and run once what every submission needs, so that each fork starts warm.
+    """Import what every submission needs and run the probes once, so that each fork starts warm.
 
-    The probes run once on the reference answers: lazy initialisation in
-    torch, numpy and the probes then happens here, once, not in every fork.
+    The probes run on the lecture's data with the model's own formulas
+    standing in for a student: lazy initialisation in torch, numpy and the
+    probes then happens here, once, not in every fork.
     """
     import gc
+
     import numpy  # noqa: F401
     import torch
     torch.set_num_threads(1)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401  (builds the font cache once, not per student)
-    from autograder import probes, reference, spec
+    from autograder import probes
+    from autograder.isolation import seccomp  # noqa: F401  (imported once, not per student)
     try:
-        import autograder.checks  # noqa: F401
-    except ImportError:
+        probes.warm_up()
+    except Exception:  # warming up is an optimisation only
         pass
-
-    def sgd(x, y, m, b, lr=0.01, epochs=1000):
-        for _ in range(epochs):
-            m, b = m - lr * namespace["dC_dm"](x, y, m, b), b - lr * namespace["dC_db"](x, y, m, b)
-        return m, b
-
-    namespace = {"dC_dyhat": reference.dC_dyhat, "dC_dm": reference.dC_dm, "dC_db": reference.dC_db, "sgd": sgd}
-    for function in spec.FUNCTIONS:
-        try:
-            probes.probe_function(namespace, function)
-        except Exception:  # warming up is an optimisation only
-            pass
     # Objects that exist now are never collected: the collector then does not
     # touch (and copy) their pages in every fork.
     gc.collect()

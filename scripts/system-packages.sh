@@ -13,6 +13,9 @@ PACKAGES=(
   bubblewrap
   # MathJax for the lessons' HTML export, offline
   libjs-mathjax
+  # make test-user: a Python with venv that an unprivileged account can run
+  # (root's own may live under /root, which only root can read)
+  python3-venv
 )
 
 missing=()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, sandbox, spec
+from autograder import batch, cases, sandbox, spec
 
 MODE = sandbox.choose_mode()
 needs_bwrap = pytest.mark.skipif(not MODE.sandboxed, reason=f"bubblewrap cannot run here: {MODE.reason}")
@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _request(cells, functions=(), **limits):
-    return {"id": "test", "cells": list(cells), "functions": list(functions), "seed": None,
+    inputs = {cell.id: cases.cell_inputs(cell.id) for cell in spec.GRADE_CELLS}
+    return {"cells": list(cells), "functions": list(functions), "cases": inputs,
             "top_timeout": 5.0, "function_timeout": 5.0, **limits}
 
 
@@ -32,18 +33,30 @@ def _printed(box, source: str, **limits) -> str:
 
 
 @needs_bwrap
-def test_student_code_runs_as_an_unprivileged_user_alone_in_its_pid_namespace(box):
-    assert box.info["pid_namespace"] is True
-    assert box.info["student_uid"] == sandbox.SANDBOX_ID != box.info["uid"]
-    printed = _printed(box, "import os\nprint(os.getuid(), os.getgid(), *open('/proc/self/uid_map').read().split())\n"
-                            "print([line.split()[1] for line in open('/proc/self/status') "
-                            "if line.startswith(('CapPrm', 'CapEff', 'CapAmb'))])")
-    ids, capabilities = printed.splitlines()
-    assert eval(capabilities) == ["0000000000000000"] * 3    # no capability, not even in the namespace
-    uid, gid, *uid_map = ids.split()
-    assert (uid, gid) == (str(sandbox.SANDBOX_ID), str(sandbox.SANDBOX_ID))
-    # Outside the sandbox the student is `nobody`, never root.
-    assert uid_map[uid_map.index(str(sandbox.SANDBOX_ID)) + 1] == str(sandbox.NOBODY)
+def test_student_code_runs_without_privilege_alone_in_its_own_namespaces(box):
+    printed = _printed(box, """
+import os
+def reachable(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(os.getuid(), os.getgid(), os.getpid())
+print([status[key].strip() for key in ("CapPrm", "CapEff", "CapAmb", "CapBnd", "NoNewPrivs", "Seccomp")])
+print(open("/proc/self/uid_map").read().split())
+print([pid for pid in range(1, 4096) if reachable(pid)])
+""")
+    ids, status, uid_map, reachable = printed.splitlines()
+    uid, gid, pid = ids.split()
+    assert eval(status) == ["0000000000000000"] * 4 + ["1", "2"]   # no capability, no new privileges, seccomp
+    if MODE.name == "bwrap-root":
+        assert (uid, gid) == (str(sandbox.SANDBOX_ID),) * 2           # nobody outside the sandbox
+    # Its own user namespace maps only its own id; its own PID namespace: I is 1, S is 2.
+    assert eval(uid_map) == [uid, uid, "1"]
+    assert int(pid) <= 3
+    assert set(eval(reachable)) <= {1, int(pid)}, reachable
 
 
 @needs_bwrap
@@ -67,6 +80,23 @@ print(sorted(os.listdir({str(REPO)!r})))
 
 
 @needs_bwrap
+def test_the_answer_key_is_not_in_the_sandbox(box):
+    printed = _printed(box, f"""
+import os
+for name in ("reference", "cases", "judge", "mistakes", "checks", "batch"):
+    try:
+        __import__("autograder." + name)
+        print(name, "IMPORTED")
+    except ImportError:
+        print(name, "absent")
+print(sorted(os.listdir({str(REPO / 'autograder')!r})))
+""")
+    *lines, listing = printed.strip().splitlines()
+    assert all(line.endswith("absent") for line in lines), printed
+    assert eval(listing) == sorted({name.split("/")[0] for name in sandbox.SANDBOX_MODULES})
+
+
+@needs_bwrap
 def test_system_folders_are_read_only_and_scratch_is_writable(box):
     probe = """
 import os
@@ -85,10 +115,11 @@ for path in ['/usr/x', '/etc/x', '/x', os.path.join(os.getcwd(), 'mine.txt'), '/
 @needs_bwrap
 def test_nothing_carries_over_to_the_next_submission(box):
     first = """
-import os, time
+import ctypes, os, time
 open('left.txt', 'w').write('x')
 open('/tmp/left.txt', 'w').write('x')
 open('/dev/shm/left', 'w').write('x')
+print(ctypes.CDLL(None).shmget(0, 1 << 20, 0o1000 | 0o600) >= 0)      # SysV memory outlives its process
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
@@ -96,30 +127,16 @@ if os.fork() == 0:
     os._exit(0)
 """
     answer = box.request(_request([first]), 60)
+    assert answer["output"]["head"].strip() == "True"
     assert answer["leftover_processes"] >= 1
     second = """
 import os
-print(sorted(os.listdir('.')), os.path.exists('/tmp/left.txt'), os.path.exists('/dev/shm/left'))
-print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))
+print(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), os.path.exists('/dev/shm/left'))
+print(len(open('/proc/sysvipc/shm').read().splitlines()))
 """
-    listing, pids = _printed(box, second).splitlines()
-    assert listing == "[] False False"
-    # Only the namespace's init, the worker and this submission's own process remain.
-    assert len(eval(pids)) == 3, pids
-
-
-@needs_bwrap
-def test_sysv_shared_memory_left_behind_asks_for_a_fresh_sandbox(box):
-    leave = """
-import ctypes
-libc = ctypes.CDLL(None)
-print(libc.shmget(0, 1 << 20, 0o1000 | 0o600) >= 0)      # IPC_PRIVATE, IPC_CREAT: outlives the process
-"""
-    answer = box.request(_request([leave]), 60)
-    assert answer["output"]["head"].strip() == "True"
-    assert answer.get("restart") is True
-    box.stop()                                            # what grade_submission does
-    assert "restart" not in box.request(_request(["x = 1\n"]), 60)
+    listing, shm = _printed(box, second).splitlines()
+    assert listing == "[] ['scratch'] False"
+    assert shm == "1"          # the header line only: a fresh IPC namespace
 
 
 @needs_bwrap
@@ -185,9 +202,10 @@ def test_the_worker_reports_patching_but_does_not_judge(box):
 @needs_bwrap
 def test_bwrap_command_binds_only_what_the_worker_needs():
     argv = sandbox.bwrap_command("bwrap-root", ["python"], sandbox.Options(hide=[str(REPO)]))
-    binds = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"]
+    binds = {argv[i + 2]: argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
     assert str(REPO) not in binds
-    assert str(REPO / "autograder") in binds
+    # The package's place holds a copy of the sandbox's modules, not the package.
+    assert binds[str(REPO / "autograder")] == sandbox.staged_package() != str(REPO / "autograder")
     assert sys.prefix in binds
     assert "--unshare-pid" in argv and "--die-with-parent" in argv
 

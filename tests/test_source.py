@@ -183,6 +183,34 @@ def test_a_long_chain_of_helpers_is_named_by_its_first_steps():
     assert finding.where == "cell 6, line 22"
 
 
+# While sgd is checked, the grader's dC_dm and dC_db stand in for the student's.
+SGD_STAND_INS = {"sgd": ("dC_dm", "dC_db")}
+
+
+def test_what_the_grader_stands_in_for_is_not_the_function_s_code():
+    for code in (ANSWER_KEY_IN_DC_DM["plain import"], ANSWER_KEY_IN_DC_DM["inside a helper"]):
+        analysis = analyse(notebook(dC_dm=code), spec.FUNCTIONS, GRADIENT_FUNCTIONS, stand_ins=SGD_STAND_INS)
+        assert charged(analysis, "answer-key") == {"dC_dm"}, code
+
+
+def test_a_stand_in_name_read_through_a_helper_is_replaced_too():
+    helper = "def both(x, y, m, b):\n    return dC_dm(x, y, m, b), dC_db(x, y, m, b)\n"
+    code = ("def sgd(x, y, m, b, lr=0.01, epochs=1000):\n    for _ in range(epochs):\n"
+            "        grad_m, grad_b = both(x, y, m, b)\n        m, b = m - lr * grad_m, b - lr * grad_b\n"
+            "    return m, b\n")
+    cells = notebook(helper, dC_dm=ANSWER_KEY_IN_DC_DM["plain import"], sgd=code)
+    analysis = analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS, stand_ins=SGD_STAND_INS)
+    assert charged(analysis, "answer-key") == {"dC_dm"}
+
+
+def test_a_stand_in_name_captured_before_the_check_is_still_the_student_s():
+    code = ("def sgd(x, y, m, b, lr=0.01, epochs=1000, gradient=dC_dm):\n"
+            "    for _ in range(epochs):\n        m = m - lr * gradient(x, y, m, b)\n    return m, b\n")
+    cells = notebook(dC_dm=ANSWER_KEY_IN_DC_DM["inside a helper"], sgd=code)
+    analysis = analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS, stand_ins=SGD_STAND_INS)
+    assert charged(analysis, "answer-key") == {"dC_dm", "sgd"}
+
+
 def test_answer_key_used_by_top_level_code_costs_every_function():
     top = "import autograder.reference as r\nprint(r.dC_dm(x, y, m, b))\n"
     analysis = read(notebook(top))
@@ -422,7 +450,7 @@ def test_code_nested_5000_deep_is_one_notebook_wide_review_finding(deep):
     analysis = read(notebook(deep, dC_dm=AUTOGRAD_DC_DM))
     assert review_problems(analysis) == [("too-deep", None, "cell 6")]
     assert analysis.findings[0].reason == ("Cell 6 is nested too deeply for the grader to read; a person will read "
-                                           "the notebook before any function earns points.")
+                                           "the notebook before the grade is final.")
     assert charged(analysis, "autograd") == {"dC_dm"}
 
 

@@ -70,6 +70,12 @@ def run(args) -> int:
         print(f"msegrad grade: error: {error}", file=sys.stderr)
         return 3
     print(summary.line())
+    status = 0
+    if summary.grader_errors:
+        names = ", ".join(summary.grader_errors[:10]) + (" ..." if len(summary.grader_errors) > 10 else "")
+        print(f"msegrad grade: the grader failed on {len(summary.grader_errors)} notebook(s), "
+              f"each written with zeros and the flag grader-error: {names}", file=sys.stderr)
+        status = 4
     if args.gradebook:
         try:
             comparison = batch.compare_gradebook(args.csv, args.gradebook, write=args.write_gradebook)
@@ -80,4 +86,4 @@ def run(args) -> int:
         if args.write_gradebook:
             print(f"wrote the isolated points into {args.gradebook} as manual scores "
                   f"({spec.ASSIGNMENT}, {comparison.compared} students)")
-    return 0
+    return status

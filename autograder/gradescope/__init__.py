@@ -372,7 +372,8 @@ def results_from_graded(graded, *, seed: int, notebook_name: str, limits, mode_n
         lines.append("- " + md_escape(note[:500]))
     if submitted and len(submitted) > 1:
         lines.append(f"Graded {md_code(notebook_name)} of {len(submitted)} submitted files.")
-    lines.append(f"Graded in isolation with seed {seed}; to replay: {md_code(replay)}")
+    # The seed and the replay command stay in extra_data and the autograder's log,
+    # which only instructors see: with the seed, a student could rebuild the hidden cases.
     return {
         "score": score,
         "execution_time": int(math.ceil(seconds)),

@@ -20,6 +20,8 @@ WRONG_DC_DYHAT = "def dC_dyhat(yhat, y):\n    return 2 * (yhat - y)\n"
 BREAK = "\n    def dC_dm(x, y, m, b):\n        return 0.0\n"
 
 ALL_FULL = {"dC_dyhat": "full", "dC_dm": "full", "dC_db": "full", "sgd": "full"}
+# Code that reaches for the answers (solutions/, the gradebook, the grader's package) earns nothing.
+ALL_ZERO = {"dC_dyhat": 0, "dC_dm": 0, "dC_db": 0, "sgd": 0}
 
 ATTACKS = {
     # --- patching the checker's libraries in the student's process ---------------------------
@@ -34,7 +36,7 @@ import autograder.checks, autograder.judge, autograder.reference, autograder.pro
 autograder.checks.check = lambda *args, **kwargs: 100
 autograder.judge.judge_function = lambda *args, **kwargs: []
 autograder.reference.relative_error = lambda a, b, floor=1e-12: 0.0
-""", {"dC_dyhat": "full", "dC_dm": "full", "dC_db": 0, "sgd": "full", "flags": ["tamper"]}),
+""", {**ALL_ZERO, "flags": ["answer-key"]}),
     "patch_torch": ({"dC_dyhat": WRONG_DC_DYHAT}, """
 import torch
 torch.allclose = lambda *args, **kwargs: True
@@ -57,7 +59,7 @@ try:
     os.remove("{course}/gradebook.db")
 except OSError:
     pass
-""", {**ALL_FULL}),
+""", {**ALL_ZERO, "flags": ["answer-key"]}),
     "read_solutions": ({}, """
 import glob, os
 found = []
@@ -70,7 +72,7 @@ for pattern in ["../../../solutions/*/*.ipynb", "{course}/solutions/*/*.ipynb", 
             found.append(name)
         except OSError:
             pass
-if found:""" + BREAK, {**ALL_FULL}),
+if found:""" + BREAK, {**ALL_ZERO, "flags": ["answer-key"]}),
     # --- the network -----------------------------------------------------------------------------
     "network": ({}, """
 import socket
@@ -100,7 +102,7 @@ def sgd(x, y, m, b, lr=0.01, epochs=1000):
     "signal_the_worker": ({}, """
 import os, signal
 for number in (signal.SIGSTOP, signal.SIGKILL):
-    for target in (os.getppid(), -1, 1, 2):
+    for target in {os.getppid(), -1, 1, 2, 3} - {os.getpid()}:
         try:
             os.kill(target, number)
         except OSError:

@@ -36,6 +36,16 @@ def _nobody_processes() -> set[int]:
     return found
 
 
+def _describe(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            stat = handle.read()
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return stat[:60] + " " + handle.read().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return "gone"
+
+
 class _Listener:
     """A TCP server on 127.0.0.1 that counts connections."""
 
@@ -140,7 +150,8 @@ def test_no_process_survives_the_run(graded):
     deadline = time.monotonic() + 5
     while _nobody_processes() - graded["nobody_before"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _nobody_processes() - graded["nobody_before"] == set()
+    left = _nobody_processes() - graded["nobody_before"]
+    assert left == set(), {pid: _describe(pid) for pid in left}
 
 
 @needs_bwrap
