@@ -437,7 +437,9 @@ GRADIENT_FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db")
 def analyse_source(cells: list[str]):
     """The trusted reading of the student's code (never run), for judge_answer's ``findings``."""
     from autograder import source
-    return source.analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS, allowed_modules=("autograder.data",),
+    # A copy of a visible check in a scratch cell is not an attack (and in the sandbox it cannot import).
+    return source.analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS,
+                          allowed_modules=("autograder.data", "autograder.checks.check"),
                           stand_ins={"sgd": ("dC_dm", "dC_db")})
 
 

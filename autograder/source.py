@@ -28,8 +28,9 @@ whole (``function`` None). What cannot be read (a cell nested too deeply,
 source beyond the size limit) is a notebook-wide ``review`` finding.
 
 The analysis never raises and its cost is bounded: trees are walked with an
-explicit stack, and the source size, the attribution search and constant
-folding all have limits.
+explicit stack, and the source size, the nodes read, the attribution search
+and constant folding all have limits. About 1 ms a notebook for the sample
+class; about a second for the worst notebook within the limits.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ import re
 import warnings
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Collection, Iterable, Mapping, Sequence
+from typing import Callable, Collection, Iterable, Mapping, Sequence
 
 KINDS = ("answer-key", "review", "autograd")
 GRADER_PACKAGE = "autograder"
@@ -55,6 +56,11 @@ ANSWER_PATH_PARTS = frozenset({"solutions", "gradebook.db"})
 # densest code, reading 10-20 us a node.
 SOURCE_LIMIT = 200_000
 NODE_LIMIT = 50_000
+# Modules whose import cannot fail where student code runs (import numpy as np before a def
+# leaves the def certain to run). Any other import may fail and stop the rest of its cell,
+# even one from the standard library (tkinter is missing from many builds).
+CERTAIN_IMPORTS = frozenset({"math", "random", "functools", "itertools", "collections", "typing", "time",
+                             "statistics", "numpy", "torch"})
 # Charged per cell on top of its text, so that a flood of empty cells is bounded too.
 CELL_COST = 100
 # Steps of the attribution search; real notebooks take a few hundred. Past it,
@@ -137,14 +143,20 @@ class Analysis:
 class _Rule:
     kind: str
     phrase: str  # a verb phrase completed with what was found: "uses autograd ({found})"
+    group: str = ""  # rules of one group make one finding per function; by default each rule is its own
+
+    def __post_init__(self):
+        if not self.group:
+            object.__setattr__(self, "group", self.phrase)
 
 
-_GRADER_USE = _Rule("answer-key", "uses {found}, the grader's own code and answers")
-_GRADER_IMPORT = _Rule("answer-key", "imports {found}, the grader's own code and answers")
+_GRADER_USE = _Rule("answer-key", "uses {found}, the grader's own code and answers", "grader")
+_GRADER_IMPORT = _Rule("answer-key", "imports {found}, the grader's own code and answers", "grader")
 _RELATIVE = _Rule("answer-key", "uses a relative import ({found}), which can resolve inside the grader's own package")
 _ANSWER_FILE = _Rule("answer-key", "names {found}, where the course keeps its answers")
 _LOADS_BY_NAME = _Rule("answer-key", "loads modules by name ({found}), a way into the grader's own answers")
-_MODULE_TABLE = _Rule("answer-key", "reaches the table of loaded modules ({found}), where the grader's own answers live")
+_MODULE_TABLE = _Rule("answer-key", "reaches the table of loaded modules ({found}), "
+                                    "where the grader's own answers live")
 _RUNS_TEXT = _Rule("review", "runs code made from text at run time ({found}), which the grader cannot read")
 _NAMESPACE = _Rule("review", "reads or rewrites a namespace directly ({found}), which the grader cannot follow")
 _COMPUTED_NAME = _Rule("review", "looks up attributes by names computed at run time ({found}), "
@@ -173,7 +185,7 @@ PATH_RULES = _table({
     _INTROSPECTION: ["inspect", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._getframe",
                      "sys._current_frames", "sys.settrace", "sys.setprofile"],
     _RAW_MEMORY: ["ctypes", "_ctypes", "cffi", "mmap"],
-    _TORCH_INTERNALS: ["torch._C"],
+    _TORCH_INTERNALS: ["torch._C", "torch.ops"],
     _DECODES: ["marshal", "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle", "dill", "cloudpickle",
                "shelve", "codecs", "torch.load"],
     _PROCESSES: ["subprocess", "_posixsubprocess", "multiprocessing", "pty", "signal", "posix",
@@ -182,8 +194,11 @@ PATH_RULES = _table({
                                              "execlpe", "execv", "execve", "execvp", "execvpe", "spawnl",
                                              "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve",
                                              "spawnvp", "spawnvpe"))],
-    _AUTOGRAD: ["torch.autograd", "torch.func", "functorch", "torch.optim"],
+    # A Parameter requires grad from birth; its graph's grad_fn nodes give gradients without backward().
+    _AUTOGRAD: ["torch.autograd", "torch.func", "functorch", "torch.optim", "torch.nn.Parameter",
+                "torch.nn.parameter"],
 })
+_RULE_DEPTH = max(key.count(".") + 1 for key in PATH_RULES)
 
 # Identifiers, wherever they appear as an attribute (x.backward, even when x
 # cannot be traced), a constant getattr name, or a name no statement binds.
@@ -196,16 +211,19 @@ IDENTIFIER_RULES = _table({
                      "__reduce__", "__reduce_ex__", "f_globals", "f_locals", "f_back", "f_builtins",
                      "tb_frame", "gi_frame", "cr_frame", "ag_frame", "_getframe"],
     _TORCH_INTERNALS: ["_execution_engine", "_C"],
-    _AUTOGRAD: ["backward", "requires_grad", "requires_grad_", "autograd", "functorch", "optim",
+    _AUTOGRAD: ["backward", "requires_grad", "requires_grad_", "grad_fn", "autograd", "functorch", "optim",
                 "jacrev", "jacfwd", "vjp", "jvp", "hessian"],
 })
+# Identifiers by their ending: torch's derivative kernels (torch.ops.aten.mse_loss_backward).
+IDENTIFIER_SUFFIX_RULES = {"_backward": _AUTOGRAD}
 
 # A keyword argument that switches autograd on unless it is the constant False.
 AUTOGRAD_KEYWORD = "requires_grad"
 
 # Strings, also when folded from constants ('/pr' + 'oc'): a path in /proc
-# (the process's memory maps and memory), a grader module's name
-# ("autograder.reference"), or a path through the course's answers
+# (the process's memory maps and memory), a dotted name read as a path
+# ('autograder.reference', 'sys.modules'), the autograd keyword or a dunder
+# from IDENTIFIER_RULES, or a path through the course's answers
 # (ANSWER_PATH_PARTS, or the grader's package outside the allowed modules).
 PROC = "/proc"
 
@@ -220,7 +238,7 @@ _PATH_SEPARATORS = re.compile(r"[\\/]+")
 # --- parsing ----------------------------------------------------------------------------------------
 
 def _parse(cells: Sequence[str]) -> tuple[list[tuple[int, ast.Module]], list[tuple[str, str, str]], list[Note]]:
-    """(cell number, tree) for every cell that parses; notebook-wide problems (rule, found, where); notes."""
+    """(cell number, tree) for every cell that parses; notebook-wide problems (problem, detail, where); notes."""
     trees, problems, notes = [], [], []
     budget = SOURCE_LIMIT
     with warnings.catch_warnings():
@@ -242,8 +260,8 @@ def _parse(cells: Sequence[str]) -> tuple[list[tuple[int, ast.Module]], list[tup
                 notes.append(Note("syntax", where + line, f"{type(error).__name__}: {error.msg}"))
             except (RecursionError, MemoryError):
                 problems.append(("too-deep", "", where))
-            except ValueError as error:  # a null byte or a lone surrogate: nothing Python can compile
-                problems.append(("unreadable", str(error), where))
+            except ValueError:  # nothing Python can compile either
+                problems.append(("unreadable", "it holds a null byte or a character Python cannot encode", where))
     return trees, problems, notes
 
 
@@ -359,6 +377,8 @@ def _certain_statement(stmt) -> bool:
         return all(isinstance(target, ast.Name) for target in stmt.targets) and _certain(stmt.value)
     if isinstance(stmt, ast.Expr):
         return isinstance(stmt.value, ast.Constant)
+    if isinstance(stmt, ast.Import):
+        return all(alias.name in CERTAIN_IMPORTS for alias in stmt.names)
     return isinstance(stmt, ast.Pass)
 
 
@@ -481,7 +501,9 @@ class _Hit:
     rule: _Rule
     found: str
     line: int
+    column: int
     deferred: bool  # inside a def or lambda body: runs only when called
+    name: str | None = None  # the top-level name whose import it comes from (a stand-in may replace it)
 
 
 @dataclass
@@ -496,8 +518,10 @@ class _Unit:
     star: bool         # binds names nobody can list (from module import *)
     definition: bool   # a def, class, import or assignment to names
     hits: list = field(default_factory=list)
-    reads_now: dict = field(default_factory=dict)    # top-level names read when the statement runs (a dict keeps their order)
-    reads_later: dict = field(default_factory=dict)  # ... and when a function it defines is called
+    # Top-level names read (dicts, to keep their order) when the statement runs...
+    reads_now: dict = field(default_factory=dict)
+    # ... and when a function it defines is called.
+    reads_later: dict = field(default_factory=dict)
     runs_code: bool = False  # its immediate code may run the student's code (a call, an operator, ...)
     calls: bool = False      # its immediate code calls something, which may call what it defines
     escapes: bool = False    # a function in it writes to objects outside itself
@@ -515,10 +539,9 @@ class _Unit:
 class _Reader:
     """Walks one unit's tree with an explicit stack: resolves names, records hits and top-level reads."""
 
-    def __init__(self, notebook: _Notebook, unit: _Unit | None, opaque: Collection[str] = ()):
+    def __init__(self, notebook: _Notebook, unit: _Unit | None):
         self.notebook = notebook
         self.unit = unit
-        self.opaque = frozenset(opaque)   # names read at call time that the grader replaces
 
     # -- where names point ------------------------------------------------------------------------
 
@@ -528,7 +551,7 @@ class _Reader:
             return owner, owner.paths.get(name, set())
         if name in _BUILTIN_NAMES:
             return None, {f"builtins.{name}"}
-        return None, {f"builtins.{name}", *(f"{module}.{name}" for module in self.notebook.stars)}
+        return None, {f"builtins.{name}", *(f"{module}.{name}" for module in self.notebook.star_modules)}
 
     def node_paths(self, node, scope: _Scope) -> set[str]:
         """The dotted paths an expression may name; empty when it cannot be traced."""
@@ -540,48 +563,52 @@ class _Reader:
 
     # -- hits -------------------------------------------------------------------------------------
 
-    def hit(self, rule: _Rule, found: str, node, deferred: bool) -> None:
-        self.unit.hits.append(_Hit(rule, found, getattr(node, "lineno", 0), deferred))
+    def hit(self, rule: _Rule, found: str, node, deferred: bool, name: str | None = None) -> None:
+        self.unit.hits.append(_Hit(rule, _printable(found), getattr(node, "lineno", 0),
+                                   getattr(node, "col_offset", 0), deferred, name))
 
     def path_hits(self, path: str, node, deferred: bool, importing: bool = False,
-                  kinds: Collection[str] = KINDS) -> set[str]:
-        """Records what one dotted path hits; returns the kinds hit."""
+                  kinds: Collection[str] = KINDS, name: str | None = None) -> set[str]:
+        """Records what one dotted path hits (name: the top-level name it starts from); returns the kinds hit."""
         kinds_hit = set()
         reach = self.notebook.grader_reach(path)
         if reach and "answer-key" in kinds:
-            self.hit(_GRADER_IMPORT if importing else _GRADER_USE, reach, node, deferred)
+            self.hit(_GRADER_IMPORT if importing else _GRADER_USE, reach, node, deferred, name)
             kinds_hit.add("answer-key")
         parts = path.split(".")
-        for count in range(1, len(parts) + 1):
+        for count in range(1, min(len(parts), _RULE_DEPTH) + 1):
             rule = PATH_RULES.get(".".join(parts[:count]))
             if rule is not None:
                 if rule.kind in kinds:
-                    self.hit(rule, ".".join(parts[:count + 1]).removeprefix("builtins."), node, deferred)
+                    self.hit(rule, ".".join(parts[:count + 1]).removeprefix("builtins."), node, deferred, name)
                     kinds_hit.add(rule.kind)
                 break
         return kinds_hit
 
     def identifier_hit(self, identifier: str, shown: str, node, deferred: bool, skip: Collection[str]) -> None:
-        rule = IDENTIFIER_RULES.get(identifier)
+        rule = IDENTIFIER_RULES.get(identifier) or next(
+            (rule for suffix, rule in IDENTIFIER_SUFFIX_RULES.items() if identifier.endswith(suffix)), None)
         if rule is not None and rule.kind not in skip:
             self.hit(rule, shown, node, deferred)
 
     def string_hits(self, text: str, node, deferred: bool) -> None:
         if text == PROC or text.startswith(PROC + "/"):
-            self.hit(_PROC, text[:40], node, deferred)
+            self.hit(_PROC, text, node, deferred)
         if len(text) > STRING_SCAN:
             return
         if _MODULE_NAME.fullmatch(text):
-            reach = self.notebook.grader_reach(text)
-            if reach:
-                self.hit(_GRADER_USE, reach, node, deferred)
+            # A name spelled as a string ({'requires_grad': True}, 'sys.modules') is still that name.
+            if "." in text or text == GRADER_PACKAGE:
+                self.path_hits(text, node, deferred)
+            elif text == AUTOGRAD_KEYWORD or (text in IDENTIFIER_RULES and text.startswith("__")):
+                self.identifier_hit(text, repr(text), node, deferred, skip=())
         elif "/" in text or "\\" in text:
             parts = [part for part in _PATH_SEPARATORS.split(text) if part]
             for index, part in enumerate(parts):
-                module = ".".join(parts[index:]).removesuffix(".py")
-                if part in ANSWER_PATH_PARTS or (part == GRADER_PACKAGE and (
+                module = ".".join(parts[index:]).removesuffix(".py") if part == GRADER_PACKAGE else ""
+                if part in ANSWER_PATH_PARTS or (module and (
                         not _MODULE_NAME.fullmatch(module) or self.notebook.grader_reach(module))):
-                    self.hit(_ANSWER_FILE, text[:80], node, deferred)
+                    self.hit(_ANSWER_FILE, text, node, deferred)
                     break
 
     # -- the walk ---------------------------------------------------------------------------------
@@ -621,7 +648,7 @@ class _Reader:
                 if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
                     self.note_write(node.value, scope, deferred)
                 stack += [(child, scope, deferred, False) for child in ast.iter_child_nodes(node)]
-        self.unit.hits.sort(key=lambda hit: hit.line)  # the walk is last in, first out; findings read top down
+        self.unit.hits.sort(key=lambda hit: (hit.line, hit.column))  # the walk is last in, first out
 
     def enter(self, node, scope: _Scope, deferred: bool, stack: list) -> None:
         """A nested scope: what it evaluates on the spot belongs to this scope, its body to its own."""
@@ -635,8 +662,9 @@ class _Reader:
                     *(getattr(node, name) for name in ("elt", "key", "value") if hasattr(node, name))]
             stack += [(part, inner, deferred, False) for part in body]
             return
-        if getattr(node, "decorator_list", None) and not deferred:
-            self.unit.calls = True
+        if not deferred and (getattr(node, "decorator_list", None) or getattr(node, "bases", None)
+                             or getattr(node, "keywords", None)):
+            self.unit.calls = True  # a decorator, __init_subclass__ or a metaclass gets what is defined here
         if isinstance(node, ast.ClassDef):
             stack += [(part, scope, deferred, False) for part in (*node.decorator_list, *node.bases, *node.keywords)]
             inner = _Scope("class", scope, _bindings(node.body))
@@ -657,15 +685,20 @@ class _Reader:
         """x.a.b as one path: torch.autograd.grad is autograd, autograder.data.lecture_data is allowed."""
         root, parts, others = _chain(node)
         stack += [(other, scope, deferred, False) for other in others]
-        if not deferred and any(_constant_getattr(link) for link in _links(node)):
-            self.unit.calls = self.unit.runs_code = True
+        for link in _links(node):
+            if isinstance(link, ast.Call):  # getattr(x, 'a'): a call, of whatever getattr names here
+                self.read_name(link.func, scope, deferred, called=True)
+                self.unit.calls |= not deferred
+                self.unit.runs_code |= not deferred
         kinds_hit: set[str] = set()
-        writes = not isinstance(getattr(node, "ctx", None) or ast.Load(), ast.Load)
+        writes = isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del))
         if isinstance(root, ast.Name):
-            _, paths = self.read_name(root, scope, deferred, called=True, alone=False)
+            # The root is read as part of the path, not on its own (autograder alone would be the package).
+            owner, paths = self.read_name(root, scope, deferred, called=True, alone=False)
             full = {path + "".join("." + part for part in parts) for path in paths}
+            top_level = root.id if owner is None or owner.kind == "module" else None
             for path in full:
-                kinds_hit |= self.path_hits(path, node, deferred)
+                kinds_hit |= self.path_hits(path, node, deferred, name=top_level)
             if not called and full & ATTRIBUTE_FUNCTIONS:
                 self.hit(_COMPUTED_NAME, f"{parts[-1]} passed around", node, deferred)
         else:
@@ -681,14 +714,13 @@ class _Reader:
         name = node.id
         owner, paths = self.name_paths(name, scope)
         reading = isinstance(node.ctx, ast.Load)
-        if deferred and name in self.opaque and (owner is None or owner.kind == "module"):
-            return owner, set()
-        if reading and (owner is None or owner.kind == "module"):
+        top_level = owner is None or owner.kind == "module"
+        if reading and top_level:
             (self.unit.reads_later if deferred else self.unit.reads_now)[name] = None
         kinds_hit = set()
         if alone and reading:
             for path in paths:
-                kinds_hit |= self.path_hits(path, node, deferred)
+                kinds_hit |= self.path_hits(path, node, deferred, name=name if top_level else None)
             if not called and paths & ATTRIBUTE_FUNCTIONS:
                 self.hit(_COMPUTED_NAME, f"{name} passed around", node, deferred)
         if owner is None or (name.startswith("__") and name.endswith("__")):
@@ -756,8 +788,15 @@ class _Reader:
             self.unit.escapes = True
             return
         owner = scope.lookup(target.id)
-        if owner is None or owner.kind == "module":
+        # A top-level name, or a local one that names a module (import torch inside the function).
+        if owner is None or owner.kind == "module" or owner.paths.get(target.id):
             self.unit.escapes = True
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """Student text made safe to print anywhere (escaped unless printable ASCII) and cut short."""
+    shown = text if text.isascii() and text.isprintable() else ascii(text)[1:-1]
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def _links(node) -> Iterable[ast.AST]:
@@ -769,10 +808,8 @@ def _links(node) -> Iterable[ast.AST]:
 class _Notebook:
     """The notebook's units in run order, its top-level scope, and what each unit holds."""
 
-    def __init__(self, trees: list[tuple[int, ast.Module]], allowed_modules: Collection[str],
-                 stand_ins: Mapping[str, Collection[str]] | None = None):
+    def __init__(self, trees: list[tuple[int, ast.Module]], allowed_modules: Collection[str]):
         self.allowed = tuple(allowed_modules)
-        self.stand_ins = dict(stand_ins or {})
         self.nodes = 0
         self.units: list[_Unit] = []
         for cell, tree in trees:
@@ -795,16 +832,13 @@ class _Notebook:
             everything.aliases += unit.bindings.aliases
             for name, paths in unit.bindings.imports.items():
                 everything.imports.setdefault(name, set()).update(paths)
-        self.stars = [module for module in everything.stars if module and not module.startswith(".")]
+        self.star_modules = [module for module in everything.stars if module and not module.startswith(".")]
         self.scope = _Scope("module", None, everything)
         self.follow_aliases(everything.aliases)
         self.stopped_in: int | None = None  # the cell where NODE_LIMIT stopped the reading
         for unit in self.units:
-            # Inside a function the grader checks with stand-ins, their names are the grader's, not the student's.
-            opaque = {name for function, names in self.stand_ins.items()
-                      if function in unit.always | unit.maybe for name in names}
             try:
-                _Reader(self, unit, opaque).read_unit()
+                _Reader(self, unit).read_unit()
             except _TooLarge:
                 self.stopped_in = unit.cell
                 break
@@ -830,7 +864,7 @@ class _Notebook:
         if any(path == allowed or path.startswith(allowed + ".") for allowed in self.allowed):
             return None
         parts = path.split(".")
-        for count in range(1, len(parts) + 1):
+        for count in range(min(2, len(parts)), len(parts) + 1):  # at least the module: autograder.reference
             prefix = ".".join(parts[:count])
             if not any(allowed.startswith(prefix + ".") for allowed in self.allowed):
                 return prefix
@@ -884,13 +918,19 @@ class _Attribution:
         self.steps += len(stars)
         return found + [unit for unit in stars if floor < unit.position < before]
 
-    def search(self, starts: list, skip: Collection[str] = ()) -> Iterable[tuple[_Unit, tuple, list]]:
+    def search(self, starts: list, stand_ins: Collection[str] = ()) -> Iterable[tuple[_Unit, tuple | None, list]]:
         """Breadth first from (unit, time, via, is_root) states; yields (unit, via, hits that count).
+
+        via is the chain of names that led to the unit, as nested pairs
+        (last name, via before it) so that long chains share their beginnings.
 
         A unit's immediate code runs at its own position; a function body runs
         at the time it is called (the time of the state), which for the
         checks is after every cell (_FINAL). A root is top-level code: what
         it defines counts only if its immediate code calls something.
+        stand_ins are top-level names the grader replaces during the check:
+        read then, they lead nowhere (read earlier, as a default argument
+        is, they still lead to the student's code).
         """
         queue = deque(starts)
         seen = set()
@@ -900,15 +940,16 @@ class _Attribution:
                 continue
             seen.add((unit.position, time, root))
             runs_later = not root or unit.calls
-            yield unit, via, [hit for hit in unit.hits if runs_later or not hit.deferred]
+            replaced = set(stand_ins) if time == _FINAL else set()
+            yield unit, via, [hit for hit in unit.hits if (runs_later or not hit.deferred)
+                              and not (hit.deferred and hit.name in replaced)]
             reads = [(name, unit.position) for name in unit.reads_now]
             if runs_later:
-                reads += [(name, unit.position if root else time) for name in unit.reads_later]
+                reads += [(name, unit.position if root else time) for name in unit.reads_later
+                          if name not in replaced]
             for name, when in reads:
-                if name in skip:        # replaced by the grader while this function runs
-                    continue
                 for definer in self.definers(name, when):
-                    queue.append((definer, when, via + (name,), False))
+                    queue.append((definer, when, (name, via), False))
                     self.steps += 1
             self.steps += 1
             if self.steps > SEARCH_LIMIT:
@@ -931,66 +972,95 @@ _PROBLEMS = {
 }
 
 
-def _through(via: tuple) -> str:
-    return f", through {' then '.join(via)}," if via else ""
+def _through(via: tuple | None) -> str:
+    """", through helper then inner," for the names that led from a function to a finding."""
+    names = []
+    while via is not None:
+        name, via = via
+        names.append(name)
+    names.reverse()
+    if len(names) > 3:
+        names = [*names[:2], f"{len(names) - 2} more"]
+    return f", through {' then '.join(names)}," if names else ""
+
+
+# What one finding shows of all it found.
+FOUND_SHOWN = 4
+
+
+@dataclass
+class _Entry:
+    subject: str
+    where: str
+    found: list
 
 
 class _Report:
-    """Findings in order (the notebook's first), one per function, kind and thing found."""
+    """The findings: one per function (None first) and rule, listing all it found, located at the first."""
 
     def __init__(self, functions: Sequence[str], gradient_functions: Collection[str],
                  stand_ins: Mapping[str, Collection[str]] | None = None):
         self.functions = list(dict.fromkeys([*functions, *gradient_functions]))
         self.stand_ins = dict(stand_ins or {})
         self.gradient_functions = set(gradient_functions)
-        self.findings: list[Finding] = []
+        self.problems: list[Finding] = []
+        self.entries: dict[tuple[str | None, str], tuple[_Rule, _Entry]] = {}
         self.notes: list[Note] = []
-        self.keys: set = set()
 
-    def add(self, kind: str, function: str | None, reason: str, where: str, found: str) -> None:
-        if (function, kind, found) not in self.keys:
-            self.keys.add((function, kind, found))
-            self.findings.append(Finding(kind, function, reason, where, found))
+    def add_problem(self, problem: str, detail: str, where: str) -> None:
+        if all(finding.found != problem for finding in self.problems):
+            phrase = _PROBLEMS[problem].format(detail=detail)
+            self.problems.append(Finding("review", None, f"{where.capitalize()} {phrase}; a person will read the "
+                                                         f"notebook before the grade is final.", where, problem))
 
-    def add_hit(self, function: str | None, subject: str, unit: _Unit, hit: _Hit) -> None:
-        kind = hit.rule.kind
-        if function is None and kind == "autograd":
+    def add_hit(self, function: str | None, subject: Callable[[], str], unit: _Unit, hit: _Hit) -> None:
+        """Counts a hit for a function (None: the notebook); subject() words who did it, for the first hit."""
+        if hit.rule.kind == "autograd" and function not in self.gradient_functions:
             return  # autograd outside the gradient functions costs nothing
-        if function is not None and kind == "autograd" and function not in self.gradient_functions:
-            return
-        consequence = (_CONSEQUENCES if function else _NOTEBOOK_CONSEQUENCES)[kind]
-        reason = f"{subject} {hit.rule.phrase.format(found=hit.found)}; {consequence}."
-        self.add(kind, function, reason, f"cell {unit.cell}, line {hit.line}", hit.found)
+        key = (function, hit.rule.group)
+        if key not in self.entries:
+            self.entries[key] = (hit.rule, _Entry(subject(), f"cell {unit.cell}, line {hit.line}", []))
+        found = self.entries[key][1].found
+        if hit.found not in found:
+            found.append(hit.found)
+
+    def findings(self) -> list[Finding]:
+        findings = list(self.problems)
+        for (function, _), (rule, entry) in self.entries.items():
+            found = ", ".join(entry.found[:FOUND_SHOWN]) + (", ..." if len(entry.found) > FOUND_SHOWN else "")
+            consequence = (_CONSEQUENCES if function else _NOTEBOOK_CONSEQUENCES)[rule.kind]
+            reason = f"{entry.subject} {rule.phrase.format(found=found)}; {consequence}."
+            findings.append(Finding(rule.kind, function, reason, entry.where, found))
+        return findings
 
     def attribute(self, notebook: _Notebook) -> None:
         attribution = _Attribution(notebook)
-        top_level = [(unit, unit.position, (), True) for unit in notebook.units if not unit.inert]
+        top_level = [(unit, unit.position, None, True) for unit in notebook.units if not unit.inert]
         for unit, via, hits in attribution.search(top_level):
             for hit in hits:
-                self.add_hit(None, "Code at the notebook's top level" + _through(via), unit, hit)
+                self.add_hit(None, lambda: "Code at the notebook's top level" + _through(via), unit, hit)
         for writer in (unit for unit in notebook.units if unit.escapes):
-            for unit, via, hits in attribution.search([(writer, _FINAL, (), False)]):
+            for unit, via, hits in attribution.search([(writer, _FINAL, None, False)]):
                 for hit in hits:
-                    self.add_hit(None, f"{writer.label()}, which writes to objects outside itself"
-                                       f"{_through(via) or ','}", unit, hit)
+                    self.add_hit(None, lambda: f"{writer.label()}, which writes to objects outside itself"
+                                               f"{_through(via) or ','}", unit, hit)
         for function in self.functions:
-            starts = [(unit, _FINAL, (), False) for unit in attribution.definers(function, _FINAL)]
+            starts = [(unit, _FINAL, None, False) for unit in attribution.definers(function, _FINAL)]
             for unit, via, hits in attribution.search(starts, self.stand_ins.get(function, ())):
                 for hit in hits:
-                    self.add_hit(function, function + _through(via), unit, hit)
+                    self.add_hit(function, lambda: function + _through(via), unit, hit)
 
     def attribute_everywhere(self, notebook: _Notebook) -> None:
         """Too tangled to follow: every finding counts for every function it could concern."""
-        self.findings = [finding for finding in self.findings if finding.found in _PROBLEMS]
-        self.keys = {(finding.function, finding.kind, finding.found) for finding in self.findings}
+        self.entries.clear()
         self.notes.append(Note("tangled", "", "the notebook's names lead through more code than the grader "
                                               "follows; every finding counts for every function"))
         for unit in notebook.units:
             for hit in unit.hits:
-                self.add_hit(None, "Code in this notebook", unit, hit)
+                self.add_hit(None, lambda: "Code in this notebook", unit, hit)
                 for function in self.functions:
                     if hit.rule.kind == "autograd":
-                        self.add_hit(function, f"{function} (in a notebook too tangled to follow)", unit, hit)
+                        self.add_hit(function, lambda: f"{function} (in a notebook too tangled to follow)", unit, hit)
 
 
 def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Collection[str],
@@ -998,32 +1068,35 @@ def analyse(cells: list[str], functions: Sequence[str], gradient_functions: Coll
             stand_ins: Mapping[str, Collection[str]] | None = None) -> Analysis:
     """What the grader must act on in a notebook's code, by student function.
 
-    cells: the code cells except test cells, in order (``notebook.answer_cells``).
+    cells: the code cells except test cells, in order (``notebook.answer_cells``);
+    findings name them "cell 1", "cell 2", ... in that order, as the worker does.
     functions: the student functions; gradient_functions: those of them that
     must not use autograd (autograd elsewhere costs nothing). allowed_modules:
-    the modules of the grader's package the release itself imports.
+    what of the grader's package the release may use, each a module or a
+    single name in one ("autograder.checks.check"), with everything below it.
     stand_ins: {function: names the grader replaces while checking it} (sgd
-    runs with the reference's dC_dm and dC_db): their code is not its code.
+    runs with the reference's dC_dm and dC_db): what those names hold when
+    the check runs is not the function's code.
     Never raises: whatever cannot be read is a notebook-wide review finding.
     """
     report = _Report(functions, gradient_functions, stand_ins)
     try:
         trees, problems, report.notes = _parse(cells)
-        notebook = _Notebook(trees, allowed_modules, stand_ins)
+        notebook = _Notebook(trees, allowed_modules)
         if notebook.stopped_in is not None:
             problems.append(("too-large", "", f"cell {notebook.stopped_in}"))
         for problem, detail, where in problems:
-            phrase = _PROBLEMS[problem].format(detail=detail)
-            report.add("review", None, f"{where.capitalize()} {phrase}; a person will read the notebook before "
-                                       f"the grade is final.", where, problem)
-        try:
-            if notebook.stopped_in is not None:
-                raise _Tangled
-            report.attribute(notebook)
-        except _Tangled:
-            report.attribute_everywhere(notebook)
+            report.add_problem(problem, detail, where)
+        if notebook.stopped_in is not None:
+            report.attribute_everywhere(notebook)  # what was left unread may bind or call anything
+        else:
+            try:
+                report.attribute(notebook)
+            except _Tangled:
+                report.attribute_everywhere(notebook)
+        return Analysis(report.findings(), report.notes)
     except Exception as error:  # every notebook must get an answer: what breaks the reader needs a person
-        report.add("review", None, "The grader could not read this notebook's code; a person will read it "
-                                   "before the grade is final.", "", "unread")
-        report.notes.append(Note("error", "", f"{type(error).__name__}: {error}"[:200]))
-    return Analysis(report.findings, report.notes)
+        unread = Finding("review", None, "The grader could not read this notebook's code; a person will read it "
+                                         "before the grade is final.", "", "unread")
+        return Analysis([unread], [*report.notes, Note("error", "", _printable(f"{type(error).__name__}: {error}",
+                                                                              200))])
