@@ -479,33 +479,31 @@ class Sandbox:
         """
         if self.process is None:
             self.start()
-        slot = None
+        slot, procs = None, []
         if self.cgroups is not None:
             try:
                 memory = int(message.get("memory_mb", 1024)) * 1024 * 1024
                 slot = self.cgroups.slot(memory, int(message.get("nproc", 32)))
-                slot.enter(self.zygote_pid)
+                procs = slot.open_procs()
             except OSError as error:
-                slot = None
+                for fd in procs:
+                    os.close(fd)
+                slot, procs = None, []
                 self.cgroup_reason = f"cgroup for the submission failed ({error.strerror})"
         request_r, request_w = os.pipe()
         answer_r, answer_w = os.pipe()
         manager = None
         try:
             try:
-                socket.send_fds(self.control, [json.dumps({"fork": self.starts}).encode()], [request_r, answer_w])
+                socket.send_fds(self.control, [json.dumps({"fork": self.starts}).encode()],
+                                [request_r, answer_w, *procs])
                 reply = self._control_reply(FORK_SECONDS)
             except (OSError, WorkerDied) as error:
                 self.stop()
                 raise WorkerDied(str(error) or "the zygote ended") from None
             finally:
-                os.close(request_r)
-                os.close(answer_w)
-                if slot is not None:
-                    try:
-                        self.cgroups.home_enter(self.zygote_pid)
-                    except OSError:
-                        pass
+                for fd in (request_r, answer_w, *procs):
+                    os.close(fd)
             manager = reply.get("pid")
             deadline = time.monotonic() + timeout
             try:

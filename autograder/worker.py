@@ -915,12 +915,23 @@ def _read_request(fd: int) -> dict:
     return request
 
 
-def _manager(request_fd: int, answer_fd: int, student_id: int | None, base_address_space: int) -> None:
-    """M: read the submission, isolate it, run I as PID 1 of its namespace, wait. Never returns."""
+def _manager(request_fd: int, answer_fd: int, cgroup_fds: list[int], student_id: int | None,
+             base_address_space: int) -> None:
+    """M: enter the submission's cgroup, read the submission, isolate it, run I as PID 1, wait. Never returns."""
     code = 0
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # The grader opened the submission's cgroup.procs files: "0" moves this process,
+        # and everything it starts is born there.
+        moved = True
+        for fd in cgroup_fds:
+            try:
+                os.write(fd, b"0")
+            except OSError:
+                moved = False
+            os.close(fd)
         try:
             request = _read_request(request_fd)
         except (OSError, ValueError) as error:
@@ -929,6 +940,7 @@ def _manager(request_fd: int, answer_fd: int, student_id: int | None, base_addre
         finally:
             os.close(request_fd)
         isolation = isolate(request, student_id)
+        isolation["cgroup"] = moved if cgroup_fds else None
         pid = os.fork()
         if pid == 0:
             _init(request, answer_fd, isolation, base_address_space)
@@ -983,6 +995,18 @@ def serve(control: socket.socket, student_id: int | None) -> None:
     """The zygote's loop: fork one M per command; never read a submission."""
     base_address_space = _address_space()
     children: set[int] = set()
+
+    def reap(*_):      # at once, so that a finished submission's cgroup can be removed
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+
+    signal.signal(signal.SIGCHLD, reap)
     _send_line(control.fileno(), {"ready": True, "pid": os.getpid(), "uid": os.getuid(),
                                   "student_uid": student_id if student_id is not None else os.getuid()})
     while True:
@@ -992,26 +1016,18 @@ def serve(control: socket.socket, student_id: int | None) -> None:
             continue
         except OSError:
             break
-        while children:                     # reap the managers that finished
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                children.clear()
-                break
-            if pid == 0:
-                break
-            children.discard(pid)
+        reap()
         if not message:
             break
         try:
             command = json.loads(message)
         except ValueError:
             command = {}
-        if command.get("fork") is not None and len(fds) == 2:
+        if command.get("fork") is not None and 2 <= len(fds) <= 4:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _manager(fds[0], fds[1], student_id, base_address_space)
+                _manager(fds[0], fds[1], fds[2:], student_id, base_address_space)
             children.add(pid)
             reply = {"forked": command["fork"], "pid": pid}
         elif command.get("kill") in children:

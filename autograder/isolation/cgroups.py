@@ -56,6 +56,10 @@ class Slot:
         for folder in self.folders:
             _write(folder / "cgroup.procs", pid)
 
+    def open_procs(self) -> list[int]:
+        """Write ends of the slot's cgroup.procs: the submission's first process writes "0" to move itself."""
+        return [os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for folder in self.folders]
+
     def events(self) -> dict:
         """Kernel counts for this submission: OOM kills, forks refused at the process cap."""
         found = {"oom_kills": 0, "pids_refused": 0}
@@ -122,9 +126,8 @@ class Cgroups:
         return Slot(folders, self.version)
 
     def release(self, slot: Slot) -> None:
-        if not slot.remove():
-            self.stale.append(slot)
-        self.stale = [old for old in self.stale if not old.remove(0)]
+        """Remove the slot now if its processes are gone, else with a later one (never waits)."""
+        self.stale = [old for old in self.stale + [slot] if not old.remove(0)]
 
     def close(self) -> None:
         for slot in self.stale:
