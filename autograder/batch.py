@@ -638,8 +638,12 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                     break
                 try:
                     graded = grade_submission(box, submission, seed, limits, mode.sandboxed)
-                    if box.process is not None and box.cgroups is None and mode.sandboxed:
+                    if box.process is not None and box.cgroups is None and mode.sandboxed and not summary.cgroup:
                         summary.cgroup = box.cgroup_reason
+                        if not quiet:
+                            print(f"msegrad grade: warning: no cgroup per submission ({box.cgroup_reason}); memory "
+                                  "and processes are capped per process only, and rows are flagged no-cgroup",
+                                  file=sys.stderr)
                 except SandboxError as error:
                     outbox.put(("fatal", error, None))
                     stop.set()
