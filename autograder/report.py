@@ -41,10 +41,14 @@ NOTEBOOK_SENTENCES = {
     "no-answers": "had no answer cells: not the notebook released by the course.",
     "unreadable": "could not be read.",
     "no-notebook": "was not submitted (no .ipynb file).",
+    "answer-key": "reached for the grader's own code or answers (imports, solutions/, the gradebook).",
+    "autograd": "used autograd where the gradient was to be derived by hand.",
+    "review": "does something the grader cannot see through: read it before the grade is final.",
+    "grader-error": "could not be judged: the grader failed on it.",
 }
 # Flags that say how the whole run went when every row has them (grading without
 # bubblewrap flags everyone): reported once, not as every student's flag.
-RUN_FLAGS = ("unsandboxed",)
+RUN_FLAGS = ("unsandboxed", "no-cgroup", "no-namespaces")
 GREEN, AMBER, RED, GREY, BLUE = "#1a7f37", "#d4a72c", "#cf222e", "#8c959f", "#0969da"
 
 
@@ -340,6 +344,8 @@ class Report:
             lines.append("flagged: none")
         if "unsandboxed" in self.run_flags():
             lines.append("WARNING: every submission was graded without the sandbox (flag unsandboxed)")
+        if "no-cgroup" in self.run_flags():
+            lines.append("note: memory and processes were capped per process, not per submission (flag no-cgroup)")
         return "\n".join(lines)
 
 
