@@ -939,7 +939,9 @@ def _manager(request_fd: int, answer_fd: int, cgroup_fds: list[int], student_id:
             os._exit(0)
         finally:
             os.close(request_fd)
-        isolation = isolate(request, student_id)
+        # The grader may ask for no namespaces (its tests of the fallback where the kernel refuses them).
+        isolation = isolate(request, student_id) if request.get("namespaces", True) else \
+            {"namespaces": False, "reason": "not asked for"}
         isolation["cgroup"] = moved if cgroup_fds else None
         pid = os.fork()
         if pid == 0:
@@ -963,6 +965,8 @@ def _init(request: dict, answer_fd: int, isolation: dict, base_address_space: in
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         own = bool(isolation.get("namespaces"))
+        if not own:     # orphans (setsid daemons) come back to I, which then finds and kills them
+            _prctl(PR_SET_CHILD_SUBREAPER, 1)
         if own:
             # This namespace's /proc: the student sees only its own processes. The
             # kernel refuses it where the sandbox's /proc is partly covered (bwrap as

@@ -210,6 +210,25 @@ def test_bwrap_command_binds_only_what_the_worker_needs():
     assert "--unshare-pid" in argv and "--die-with-parent" in argv
 
 
+@needs_bwrap
+def test_without_namespaces_the_submission_still_runs_and_every_process_is_killed(box):
+    first = """
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(600)
+    os._exit(0)
+print(os.getpid() > 3)
+"""
+    answer = box.request(_request([first], namespaces=False), 60)
+    assert answer["isolation"]["namespaces"] is False
+    assert answer["output"]["head"].strip() == "True"      # the sandbox's PID namespace, not its own
+    assert answer["leftover_processes"] >= 1
+    graded = batch.judge_answer("t", answer, None, True, 10 ** 6)
+    assert "no-namespaces" in graded.flags
+
+
 def test_unsandboxed_fallback_still_grades_and_says_so(tmp_path):
     from tests.adversarial.notebooks import write_student
     path = write_student(tmp_path, "ada")
