@@ -692,29 +692,11 @@ class Attempts:
         first_attempt = answer["top"] is None
         cells = answer["cells"] if first_attempt else []
 
-        cell_texts: list[str] = []
         cell_errors: dict[int, str | None] = {}
-        pending_cell = bytearray()        # the current cell's output (its head) and a marker cut in two
-        tail = bytearray()
+        splitter = _CellOutputs(collect=first_attempt)
 
         def read_output(chunk: bytes) -> None:
-            if first_attempt and len(cell_texts) < MAX_CELLS and not top_seen:
-                data = bytes(tail) + chunk
-                tail.clear()
-                while True:
-                    at = data.find(CELL_END)
-                    if at < 0:
-                        break
-                    pending_cell.extend(data[:at][:max(0, CELL_OUTPUT_HEAD - len(pending_cell))])
-                    cell_texts.append(bytes(pending_cell).decode("utf-8", "replace"))
-                    pending_cell.clear()
-                    chunk = chunk.replace(CELL_END, b"")
-                    data = data[at + len(CELL_END):]
-                keep = len(CELL_END) - 1
-                pending_cell.extend(data[:-keep or None][:max(0, CELL_OUTPUT_HEAD - len(pending_cell))]
-                                    if len(data) > keep else b"")
-                tail.extend(data[-keep:] if len(data) > keep else data)
-            chunk = chunk.replace(CELL_END, b"")
+            chunk = splitter.feed(chunk)
             output["bytes"] += len(chunk)
             if len(output["head"]) < OUTPUT_HEAD:
                 output["head"] += chunk[:OUTPUT_HEAD - len(output["head"])]
@@ -775,6 +757,7 @@ class Attempts:
                                 cell_errors[index] = _text(error) if error is not None else None
                         elif event == "top" and not top_seen:
                             top_seen = True
+                            splitter.collect = False    # what the functions print belongs to no cell
                             if first_attempt:
                                 errors = header.get("errors")
                                 errors = [_text(e) for e in errors[:10]] if isinstance(errors, list) else []
@@ -816,11 +799,10 @@ class Attempts:
             return pending
         finally:
             if first_attempt:
-                ran = len(request["cells"])
-                for index in range(min(ran, MAX_CELLS)):
-                    text = cell_texts[index] if index < len(cell_texts) else \
-                        (bytes(pending_cell).decode("utf-8", "replace") if index == len(cell_texts) else "")
-                    cells.append({"output": text, "error": cell_errors.get(index)})
+                texts = splitter.texts()
+                for index in range(min(len(request["cells"]), MAX_CELLS)):
+                    cells.append({"output": texts[index] if index < len(texts) else "",
+                                  "error": cell_errors.get(index)})
             if status is None:
                 _kill(pid)
                 _reap(pid, REAP_SECONDS)
@@ -837,6 +819,43 @@ class Attempts:
             os.close(output_r)
             if exited is not None:
                 os.close(exited)
+
+
+class _CellOutputs:
+    """Splits S's output at the CELL_END markers: each top-level cell's head, and the output without markers."""
+
+    def __init__(self, collect: bool):
+        self.collect = collect
+        self.cells: list[bytes] = []
+        self.current = bytearray()
+        self.carry = b""            # the start of a marker cut off at the end of a chunk
+
+    def feed(self, chunk: bytes) -> bytes:
+        data, self.carry = self.carry + chunk, b""
+        clean = bytearray()
+        while (at := data.find(CELL_END)) >= 0:
+            self._keep(data[:at])
+            clean += data[:at]
+            if self.collect and len(self.cells) < MAX_CELLS:
+                self.cells.append(bytes(self.current))
+            self.current.clear()
+            data = data[at + len(CELL_END):]
+        cut = next((size for size in range(min(len(CELL_END) - 1, len(data)), 0, -1)
+                    if CELL_END.startswith(data[-size:])), 0)
+        self.carry = data[len(data) - cut:] if cut else b""
+        body = data[:len(data) - cut]
+        self._keep(body)
+        clean += body
+        return bytes(clean)
+
+    def _keep(self, data: bytes) -> None:
+        if self.collect:
+            self.current += data[:max(0, CELL_OUTPUT_HEAD - len(self.current))]
+
+    def texts(self) -> list[str]:
+        """Each finished cell's output, then what the cell that did not finish printed."""
+        done = [text.decode("utf-8", "replace") for text in self.cells]
+        return done + [bytes(self.current).decode("utf-8", "replace")]
 
 
 FAILURE_WORDS = ("crash", "timeout", "killed", "exit", "output", "memory", "error")

@@ -211,6 +211,28 @@ def test_bwrap_command_binds_only_what_the_worker_needs():
 
 
 @needs_bwrap
+def test_each_cell_gets_its_own_output_and_error_back(box):
+    cells = ["print('first')\n", "import sys\nsys.stdout.write('x' * 70000)\n", "raise ValueError('no')\n",
+             "import os\nos.write(1, b'raw\\n')\nprint('third')\n"]
+    answer = box.request(_request(cells), 60)
+    outputs = [cell["output"] for cell in answer["cells"]]
+    errors = [cell["error"] for cell in answer["cells"]]
+    assert outputs[0] == "first\n" and outputs[2] == "" and outputs[3] == "raw\nthird\n"
+    assert outputs[1] == "x" * 2048              # bounded per cell
+    assert errors[:2] == [None, None] and "ValueError: no" in errors[2] and errors[3] is None
+    assert answer["output"]["bytes"] == len("first\n") + 70000 + len("raw\nthird\n")
+
+
+def test_cell_outputs_split_at_markers_cut_across_reads():
+    from autograder import worker
+    splitter = worker._CellOutputs(collect=True)
+    stream = b"one" + worker.CELL_END + b"two" + worker.CELL_END + b"three"
+    clean = b"".join(splitter.feed(stream[index:index + 5]) for index in range(0, len(stream), 5))
+    assert clean == b"onetwothree"
+    assert splitter.texts() == ["one", "two", "three"]
+
+
+@needs_bwrap
 def test_without_namespaces_the_submission_still_runs_and_every_process_is_killed(box):
     first = """
 import os, time
