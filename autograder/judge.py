@@ -374,8 +374,10 @@ def _pair_of(record: dict):
 
 
 def _pair_dtypes(record: dict) -> list[str]:
-    dtypes = record.get("pair_dtypes")
-    return [d for d in dtypes if isinstance(d, str)] if isinstance(dtypes, list) else []
+    """The dtype the probe read sgd's (m, b) in (the coarser of the two), as a list of at most one."""
+    output = record.get("output")
+    dtype = output.get("dtype") if isinstance(output, dict) else None
+    return [dtype] if isinstance(dtype, str) else []
 
 
 def _close_pair(got: np.ndarray, target, allowed: float) -> bool:

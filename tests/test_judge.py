@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import judge, mistakes, probes, spec
-from autograder.cases import descent_cases, gradient_cases
+from autograder.cases import cell_inputs, descent_cases, gradient_cases
 from examples.submissions import CORRECT
 
 SEEDS = range(200)
@@ -37,7 +37,7 @@ def graded(answers: dict, function: str, seeds=SEEDS) -> dict:
             if cell.id in FIXED_CELLS and seed != seeds[0]:
                 continue
             for name, namespace in namespaces.items():
-                probe = probes.probe_cell(namespace, cell.id, seed)
+                probe = probes.probe_cell(namespace, cell.id, cell_inputs(cell.id, seed))
                 results[name].setdefault(cell.id, []).append(judge.judge_cell(cell.id, probe, seed=seed))
     return results
 
