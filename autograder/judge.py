@@ -285,7 +285,13 @@ def _named_mistake(function: str, outcomes: list[Outcome]) -> str | None:
         return None
     # Most cases first; then a single mistake before a pair; then the order they were found in.
     order = list(counts)
-    return max(order, key=lambda k: (counts[k], catalogue.PAIR not in k, -order.index(k)))
+    best = max(order, key=lambda k: (counts[k], catalogue.PAIR not in k, -order.index(k)))
+    # It must explain as many failing cases as any other kind of failure (a division by zero
+    # that also matches n - 1 at n = 1 is a division by zero).
+    others = [o.kind for o in outcomes if not o.passed and not o.explained]
+    if others and max(others.count(k) for k in set(others)) > counts[best]:
+        return None
+    return best
 
 
 def _summarise(cell: spec.GradeCell, cases, outcomes: list[Outcome], what: str, note: str = "") -> CheckResult:
@@ -311,7 +317,9 @@ def _summarise(cell: spec.GradeCell, cases, outcomes: list[Outcome], what: str, 
         points = round(cell.points * earned / len(counted), 2)
         passed = sum(1 for o in counted if o.passed)
         dropped = total - len(counted)
-        case, outcome = next((c, o) for c, o in zip(cases, outcomes) if not o.passed and named in o.explained)
+        # Shown: a failing case it explains, one with three points or more when there is one.
+        case, outcome = min(((c, o) for c, o in zip(cases, outcomes) if not o.passed and named in o.explained),
+                            key=lambda pair: len(pair[0].x) < 3)
         count = f"{passed}/{len(counted)} cases pass"
         if dropped:
             count += (f" ({dropped} more {'cannot' if dropped > 1 else 'can not'} tell this mistake from the "
@@ -527,8 +535,9 @@ def _judge_cost_decreases(cell, cases, records, outcomes: list[Outcome], note: s
             message = (f"sgd does not take gradient-descent steps: with epochs=0 it should return the start it "
                        f"was given {numbers}.")
         else:
+            where = "the start" if k == 1 else f"where {k - 1} epochs ended"
             message = (f"sgd does not take gradient-descent steps: after {k} epoch{'s' if k > 1 else ''}, (m, b) "
-                       f"is not one gradient step from where {k - 1} epoch{'s' if k != 2 else ''} ended {numbers}.")
+                       f"is not one gradient step from {where} {numbers}.")
         return CheckResult(cell.id, 0.0, cell.points, message + why + tail, named or "not_descent", details)
     k = rises[0]
     return CheckResult(cell.id, 0.0, cell.points,

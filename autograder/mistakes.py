@@ -216,8 +216,7 @@ SGD_KIND_SENTENCES = {
 
 # Said of an sgd that never calls the student's dC_dm / dC_db (its path is graded as usual).
 OWN_GRADIENT_SENTENCE = ("sgd computes its own gradient instead of calling {names}: call them inside the loop, "
-                         "so sgd descends with the gradients you wrote and checked above (the grader puts the "
-                         "reference gradients in their place, so a mistake there is not charged twice).")
+                         "so that it descends with the gradients you wrote and checked above.")
 
 
 def gradient_mistakes(function: str) -> tuple[Mistake, ...]:
