@@ -1,9 +1,15 @@
 """Deciding the grade from a probe's plain numbers: the trusted half of a check.
 
 Expected values are computed here, live, with torch autograd at float64 on
-the same cases the probe ran (rebuilt from the seed). A failing answer is
-compared with every known mistake on the same inputs, and the feedback names
-the one it matches. Nothing here runs student code.
+the same cases the probe ran (rebuilt from the seed). How close a right
+answer must be is not a constant: ``autograder.tolerance`` bounds the
+rounding error of computing the case's own numbers at the answer's precision
+(float32 at the finest, since a widened float32 result looks like float64).
+A failing answer is compared with every known mistake, and every pair of
+them, on the same inputs, and the feedback names the one it matches. A named
+mistake earns its credit from the catalogue (nothing, by default), and a case
+it cannot be told apart from the right answer on does not count. Nothing
+here runs student code.
 """
 from __future__ import annotations
 
@@ -20,12 +26,8 @@ from autograder.cases import DescentCase, GradientCase, descent_cases, gradient_
 from autograder.mistakes import (DESCENT_MISTAKES, KIND_SENTENCES, OWN_GRADIENT_SENTENCE, SGD_KIND_SENTENCES,
                                  descend_path, gradient_mistakes)
 
-# How close a right answer must be is not a constant: autograder.tolerance
-# bounds the rounding error of computing the case's own numbers at the
-# answer's precision (float32 at the finest, since a widened float32 result
-# looks like float64). Naming a mistake never passes an answer: a wrong answer
-# computed in float32 is named when it is within its own rounding (see
-# _explaining).
+# Naming a mistake never passes an answer: a wrong answer is named when it is
+# within its own float32 rounding of the mistake's numbers (see _explaining).
 # sgd's mistakes run other step counts, rates or data than the case; their own
 # float32 rounding can be larger than the right run's, so naming allows this much more.
 DESCENT_NAME_REL = 1e-4
@@ -274,7 +276,7 @@ def _sentence(function: str, kind: str) -> str:
     return f"{name} {FAILURES.get(kind, KIND_SENTENCES['unknown'])}"
 
 
-def _named_mistake(function: str, outcomes: list[Outcome]) -> str | None:
+def _named_mistake(outcomes: list[Outcome]) -> str | None:
     """The catalogued mistake (or pair) that explains the most failing cases; None when none does."""
     counts: dict[str, int] = {}
     for outcome in outcomes:
@@ -310,7 +312,7 @@ def _summarise(cell: spec.GradeCell, cases, outcomes: list[Outcome], what: str, 
     if all(o.passed for o in outcomes):
         return CheckResult(cell.id, float(cell.points), cell.points,
                            f"{NAMES[cell.function]} {what} on all {total} cases.{tail}", None, details)
-    named = _named_mistake(cell.function, outcomes)
+    named = _named_mistake(outcomes)
     if named is not None:
         counted = [o for o in outcomes if not (o.passed and o.coincides is not None and o.coincides(named))]
         earned = sum(1.0 if o.passed else catalogue.credit(named) if named in o.explained else 0.0 for o in counted)
@@ -322,8 +324,8 @@ def _summarise(cell: spec.GradeCell, cases, outcomes: list[Outcome], what: str, 
                             key=lambda pair: len(pair[0].x) < 3)
         count = f"{passed}/{len(counted)} cases pass"
         if dropped:
-            count += (f" ({dropped} more {'cannot' if dropped > 1 else 'can not'} tell this mistake from the "
-                      f"right answer and {'do' if dropped > 1 else 'does'} not count)").replace("can not", "cannot")
+            count += (f" ({dropped} more cannot tell this mistake from the right answer and "
+                      f"{'do' if dropped > 1 else 'does'} not count)")
         message = f"{count}. {_sentence(cell.function, named)} ({outcome.detail}, on {case.label}.){tail}"
         return CheckResult(cell.id, points, cell.points, message, named, details)
     passed = sum(1 for o in outcomes if o.passed)
@@ -475,11 +477,14 @@ def _judge_descent_cell(cell: spec.GradeCell, probe: dict, seed) -> CheckResult:
     used = sorted({str(name) for r in records for name in r.get("autograd", [])}
                   | {str(name) for name in probe.get("autograd_names", [])})
     if used:
+        # sgd is never compared with autograd, so its words do not say it: the names are what the code used.
+        names = sorted({"automatic differentiation" if name == "autograd" else name.rsplit(".", 1)[-1]
+                        for name in used})
         return CheckResult(cell.id, 0.0, cell.points,
-                           f"{_sentence('sgd', 'autograd')} (found: {', '.join(used)}).", "autograd")
+                           f"{_sentence('sgd', 'autograd')} (found: {', '.join(names)}).", "autograd")
     outcomes = [_classify_descent(case, record) for case, record in zip(cases, records)]
     # An sgd that does not descend at all computes no gradient, its own or any.
-    note = "" if _named_mistake("sgd", outcomes) in NO_STEPS else _own_gradient_note(cases, records)
+    note = "" if _named_mistake(outcomes) in NO_STEPS else _own_gradient_note(cases, records)
     if cell.id == "sgd_cost_decreases":
         return _judge_cost_decreases(cell, cases, records, outcomes, note)
     what = "follows the reference path" if cell.id == "sgd_first_steps" else "reaches the expected parameters"
@@ -526,7 +531,7 @@ def _judge_cost_decreases(cell, cases, records, outcomes: list[Outcome], note: s
                            f"sgd: every epoch is one gradient-descent step and the cost falls at each "
                            f"({costs[0]:.4g} -> {costs[-1]:.4g} over {cases[-1].epochs} epochs).{tail}",
                            None, details)
-    named = _named_mistake("sgd", outcomes)
+    named = _named_mistake(outcomes)
     why = f" {_sentence('sgd', named)}" if named else ""
     if bad_step is not None:
         k, expected, got = bad_step

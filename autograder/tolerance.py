@@ -17,7 +17,8 @@ and a small easy one does not):
   (I - lr H), whose norm is rho = max |1 - lr lambda| (H symmetric):
   sum_k rho^(E-1-k) * step_k.
 
-u is the unit roundoff of the answer's precision (``precision``). The bounds
+u is the unit roundoff of the answer's precision (``precision``): float32's,
+whatever the dtypes say (see FINEST_HELD_TO and COARSEST_HELD_TO). The bounds
 are first order, doubled by SAFETY for the second-order terms. Relative
 errors are reported as |a - b| / max(REL_FLOOR, |a| + |b|) (house style).
 """
@@ -32,8 +33,13 @@ SMALLEST_NORMAL = {"float64": 2.0 ** -1022, "float32": 2.0 ** -126, "bfloat16": 
 # The finest precision an answer is held to. A result computed in float32 can
 # be widened afterwards (float(...), .double(), .item(), or a float64 shape-[1]
 # m meeting x.float() promotes to float64), and its dtype then no longer shows
-# it; so float64 results get float32's room too. Coarser types keep their own.
+# it; so float64 results get float32's room too.
 FINEST_HELD_TO = "float32"
+# The coarsest. The returned dtype is the student's side's word, so it may not
+# loosen the check further; and at half precision the catalogued mistakes can
+# no longer be told from the right answer on the larger cases. A float16 or
+# bfloat16 answer is held to float32.
+COARSEST_HELD_TO = "float32"
 # Roundings inside one term of the sum, besides the summation: converting x, y,
 # m, b to the working precision (4), m*x, +b, -y, *x, *2, /n (6), and room for
 # evaluating them in another order (mean instead of sum / n, 2/n first, ...).
@@ -49,9 +55,11 @@ REL_FLOOR = 1e-300
 
 
 def precision(*dtypes: str | None) -> str:
-    """The coarsest of the given dtypes (unknown ones ignored), never finer than FINEST_HELD_TO."""
+    """The precision an answer is judged at: the coarsest of the inputs' and the result's dtypes
+    (unknown ones ignored), between FINEST_HELD_TO and COARSEST_HELD_TO."""
     known = [d for d in dtypes if d in UNIT_ROUNDOFF] + [FINEST_HELD_TO]
-    return max(known, key=lambda d: UNIT_ROUNDOFF[d])
+    coarsest = max(known, key=lambda d: UNIT_ROUNDOFF[d])
+    return min(coarsest, COARSEST_HELD_TO, key=lambda d: UNIT_ROUNDOFF[d])
 
 
 def relative_error(a, b) -> np.ndarray:

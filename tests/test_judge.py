@@ -260,3 +260,82 @@ def test_sgd_cases_tell_every_mistake_from_the_right_answer_on_every_seed():
                         wrong = np.asarray(mistake.variant(case, x, y, m, b), dtype=float)
                     told = told or not judge._close_pair(wrong, (m_path[-1], b_path[-1]), bound)
                 assert told, (seed, cell.id, mistake.id)
+
+
+# --- sgd's forms and words -------------------------------------------------------------------------
+
+def _sgd_returning(expression: str) -> str:
+    return ("def sgd(x, y, m, b, lr=0.01, epochs=1000):\n    for _ in range(epochs):\n"
+            "        gm, gb = dC_dm(x, y, m, b), dC_db(x, y, m, b)\n        m, b = m - lr * gm, b - lr * gb\n"
+            f"    return {expression}\n")
+
+
+SGD_FORMS = {
+    "tuple": _sgd_returning("m, b"),
+    "list": _sgd_returning("[m, b]"),
+    "stacked tensor": _sgd_returning("torch.stack([torch.as_tensor(m), torch.as_tensor(b)])"),
+    "stacked shape-[1] tensors, shape (2, 1)": _sgd_returning(
+        "torch.stack([torch.as_tensor(m).reshape(1), torch.as_tensor(b).reshape(1)])"),
+    "numpy array": _sgd_returning("np.array([float(m), float(b)])"),
+}
+
+
+def test_sgd_may_return_the_pair_in_any_of_its_forms():
+    for form, results in graded(SGD_FORMS, "sgd", seeds=[0, 1]).items():
+        lost = [r.message for rs in results.values() for r in rs if not r.passed]
+        assert not lost, (form, lost[:2])
+
+
+def test_sgd_returning_three_values_is_told_to_return_the_pair():
+    source = _sgd_returning("m, b, []")
+    results = graded({"three": source}, "sgd", seeds=[0])["three"]
+    for cell_id, (result,) in results.items():
+        assert result.points == 0 and result.mistake == "pair_length", cell_id
+        assert "returned 3 values; return (m, b)" in result.message
+
+
+OWN_GRADIENT = {
+    "inline": ("def sgd(x, y, m, b, lr=0.01, epochs=1000):\n    for _ in range(epochs):\n"
+               "        e = m * x + b - y\n"
+               "        m, b = m - lr * 2 * torch.mean(e * x), b - lr * 2 * torch.mean(e)\n    return m, b\n"),
+    # dC_dm as it was when sgd was defined: the student's own, missing its 2
+    "bound through defaults": (
+        "def dC_dm_half(x, y, m, b):\n    return torch.mean((m * x + b - y) * x)\n"
+        "def sgd(x, y, m, b, lr=0.01, epochs=1000, grad_m=dC_dm_half, grad_b=dC_db):\n"
+        "    for _ in range(epochs):\n        m, b = m - lr * grad_m(x, y, m, b), b - lr * grad_b(x, y, m, b)\n"
+        "    return m, b\n"),
+}
+
+
+def test_an_sgd_with_its_own_gradient_is_told_so_and_graded_by_its_path():
+    results = graded(OWN_GRADIENT, "sgd", seeds=[0])
+    for form, cells in results.items():
+        for cell_id, (result,) in cells.items():
+            assert "sgd computes its own gradient instead of calling dC_dm and dC_db" in result.message, cell_id
+    assert all(r.passed for rs in results["inline"].values() for r in rs)
+    assert not any(r.passed for rs in results["bound through defaults"].values() for r in rs)
+
+
+def test_no_sgd_message_mentions_autograd():
+    answers = {**SGD_MISTAKE_ANSWERS, **SGD_FORMS, **OWN_GRADIENT, "three": _sgd_returning("m, b, []"),
+               "stub": "def sgd(x, y, m, b, lr=0.01, epochs=1000):\n    raise NotImplementedError()\n",
+               "torch.optim": ("def sgd(x, y, m, b, lr=0.01, epochs=1000):\n"
+                               "    p = torch.tensor([float(m), float(b)], requires_grad=True)\n"
+                               "    opt = torch.optim.SGD([p], lr=lr)\n    for _ in range(epochs):\n"
+                               "        opt.zero_grad(); torch.mean((p[0] * x + p[1] - y) ** 2).backward(); opt.step()\n"
+                               "    return p[0].item(), p[1].item()\n")}
+    for name, cells in graded(answers, "sgd", seeds=[0]).items():
+        for result in (r for rs in cells.values() for r in rs):
+            assert "autograd" not in result.message.lower(), (name, result.message)
+
+
+def test_a_path_that_only_slides_toward_the_least_squares_line_earns_no_cost_decreases():
+    source = ("def sgd(x, y, m, b, lr=0.01, epochs=1000):\n"
+              "    A = torch.stack([x, torch.ones_like(x)], 1).double()\n"
+              "    best = torch.linalg.lstsq(A, y.double()[:, None]).solution[:, 0]\n"
+              "    m, b = float(m), float(b)\n    for _ in range(epochs):\n"
+              "        m, b = m + 0.5 * (float(best[0]) - m), b + 0.5 * (float(best[1]) - b)\n    return m, b\n")
+    results = graded({"slide": source}, "sgd", seeds=[0, 1, 2])["slide"]
+    for result in results["sgd_cost_decreases"]:
+        assert result.points == 0 and result.mistake == "not_descent", result.message
+        assert "is not one gradient step from the start" in result.message

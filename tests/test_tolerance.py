@@ -6,13 +6,24 @@ import torch
 from autograder import reference, tolerance
 
 
-def test_precision_is_the_coarsest_dtype_but_never_finer_than_float32():
+def test_precision_is_float32_whatever_the_dtypes_say():
     assert tolerance.precision("float64", "float64") == "float32"     # may be a widened float32 result
     assert tolerance.precision("float64", None) == "float32"
     assert tolerance.precision("float32", "float64") == "float32"
-    assert tolerance.precision("float64", "float16") == "float16"
-    assert tolerance.precision("float64", "bfloat16") == "bfloat16"
+    # the result's dtype comes from the student's side: it cannot loosen the check
+    assert tolerance.precision("float64", "float16") == "float32"
+    assert tolerance.precision("float64", "bfloat16") == "float32"
     assert tolerance.precision("float64", "int", "object") == "float32"
+
+
+def test_a_forged_half_precision_dtype_earns_nothing_more():
+    from autograder import judge
+    from autograder.cases import gradient_cases
+
+    cell = "dC_dm_matches_autograd"
+    case = gradient_cases(cell, 0)[-1]
+    record = {"output": {"type": "torch.Tensor", "dtype": "bfloat16", "shape": [], "values": [0.0]}}
+    assert not judge._classify_gradient("dC_dm", cell, 0, len(gradient_cases(cell, 0)) - 1, case, record).passed
 
 
 def test_relative_error_is_the_house_measure():
