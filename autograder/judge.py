@@ -450,8 +450,9 @@ def _classify_descent(case: DescentCase, record: dict) -> Outcome:
         return Outcome(False, "not_finite", detail, coincides=coincides)
     size = float(tolerance.relative_error(got, expected).max())
     allowed = bound / max(tolerance.REL_FLOOR, float(np.max(np.abs(got) + np.abs(expected))))
-    return Outcome(False, "unknown", f"{detail} (relative error {size:.1e}; {dtype} rounding over "
-                                     f"{case.epochs} steps allows {allowed:.1e} here)", coincides=coincides)
+    steps = f"{case.epochs} step{'' if case.epochs == 1 else 's'}"
+    return Outcome(False, "unknown", f"{detail} (relative error {size:.1e}; {dtype} rounding over {steps} "
+                                     f"allows {allowed:.1e} here)", coincides=coincides)
 
 
 def _gradient_calls(record: dict, name: str) -> int | None:
