@@ -8,6 +8,7 @@ stored: the judge computes them live with torch autograd.
 """
 from __future__ import annotations
 
+import functools
 import os
 import zlib
 from dataclasses import dataclass, fields
@@ -19,6 +20,12 @@ from autograder import inputs, reference, spec
 from autograder.inputs import DTYPES, PARAM_FORMS  # noqa: F401
 
 DEFAULT_SEED = 20261127
+# The visible checks' second data set: the lecture's first points, and a second lr.
+SUBSET = 4
+SUBSET_LR = 0.02
+# sgd_converges' random runs: epochs = VALLEY_TAUS time constants of the valley's floor (see _valley_start).
+VALLEY_TAUS = 2.0
+VALLEY_MIN_EPOCHS, VALLEY_MAX_EPOCHS = 20, 400
 
 
 def seed_from_env(seed: int | None = None) -> int:
@@ -121,11 +128,28 @@ def _random_line_data(rng: np.random.Generator, n: int, scale: float, offset: fl
 
 def gradient_cases(cell_id: str, seed: int | None = None) -> list[GradientCase]:
     """The cases of one gradient grade cell (dC_dyhat_*, dC_dm_*, dC_db_*)."""
+    return list(_gradient_cases(cell_id, seed_from_env(seed)))
+
+
+@functools.lru_cache(maxsize=64)
+def _gradient_cases(cell_id: str, seed: int) -> tuple[GradientCase, ...]:
+    # Kept: every student of a class is probed and judged on the same cases.
+    return tuple(_build_gradient_cases(cell_id, seed))
+
+
+def _build_gradient_cases(cell_id: str, seed: int) -> list[GradientCase]:
     if cell_id.endswith("_lecture_data"):
         x, y = _lecture_arrays()
-        return [GradientCase(f"the lecture's data, m and b as {form}s", x, y,
-                             reference.M_START, reference.B_START, "float32", form)
-                for form in ("shape-[1] tensor", "float")]
+        cases = [GradientCase(f"the lecture's data, m and b as {form}s", x, y,
+                              reference.M_START, reference.B_START, "float32", form)
+                 for form in ("shape-[1] tensor", "float")]
+        if not cell_id.startswith("dC_dyhat"):
+            # Other data than the notebook's own x and y, so that a function reading
+            # those instead of its arguments cannot pass the visible check.
+            cases.append(GradientCase(f"the lecture's first {SUBSET} points, m and b as 0-d tensors",
+                                      x[:SUBSET], y[:SUBSET], reference.M_START, reference.B_START,
+                                      "float32", "0-d tensor"))
+        return cases
     rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
     cases = []
     sizes = (1, 2, 3, 8, 17, 64, 257)
@@ -150,6 +174,10 @@ def descent_cases(cell_id: str, seed: int | None = None) -> list[DescentCase]:
             DescentCase("the lecture's first step (epochs=1)", x, y, *start, lr, 1, "float32", "shape-[1] tensor"),
             DescentCase(f"the lecture's run (epochs={reference.LECTURE_STEPS})", x, y, *start, lr,
                         reference.LECTURE_STEPS, "float32", "shape-[1] tensor"),
+            # Another lr and other data than the notebook's x and y: an sgd that ignores
+            # either cannot pass the visible check.
+            DescentCase(f"the lecture's first {SUBSET} points, lr={SUBSET_LR:g}, epochs=1", x[:SUBSET], y[:SUBSET],
+                        *start, SUBSET_LR, 1, "float32", "shape-[1] tensor"),
         ]
     rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
     if cell_id == "sgd_first_steps":
@@ -169,19 +197,33 @@ def descent_cases(cell_id: str, seed: int | None = None) -> list[DescentCase]:
                 for k in range(0, 9)]
     if cell_id == "sgd_converges":
         cases = []
-        x, y = _lecture_arrays()
-        cases.append(DescentCase("the lecture's data, lr=0.02, epochs=600, from m=0, b=0",
-                                 x, y, 0.0, 0.0, 0.02, 600))
-        # x away from 0 makes the cost a long narrow valley: after these
-        # epochs descent is still measurably short of the least-squares optimum.
-        for n, scale, fraction, epochs in ((30, 1.0, 0.5, 800), (5, 2.0, 0.8, 1500)):
-            x, y = _random_line_data(rng, n, scale, offset=3 * scale)
-            m, b = rng.normal(0, 2), rng.normal(0, 2)
+        for n, fraction in ((30, 0.5), (12, 0.7)):
+            x, y = _random_line_data(rng, n, 1.0, offset=1.0)
             lr = fraction * reference.max_stable_lr(x)
-            cases.append(DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs={epochs}",
-                                     x, y, m, b, lr, epochs))
+            m, b, epochs = _valley_start(rng, x, y, lr)
+            cases.append(DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs={epochs}", x, y, m, b, lr, epochs))
         return cases
     raise KeyError(f"no descent cases for {cell_id!r}")
+
+
+def _valley_start(rng: np.random.Generator, x, y, lr: float) -> tuple[float, float, int]:
+    """(m, b, epochs): a start far along the cost's long valley, and enough epochs to come most of the way.
+
+    Descent closes the gap along the valley's floor by a factor 1 - lr lambda_min
+    per step, tau = 1 / (lr lambda_min) steps per factor e. After
+    VALLEY_TAUS * tau epochs the end point is still measurably short of the
+    least-squares optimum, and one step more or less, or an update of m before
+    b, still moves it by more than float32 rounding of the whole run can
+    (autograder.tolerance.run_bound): every catalogued sgd mistake is told apart.
+    """
+    eigenvalues, vectors = np.linalg.eigh(reference.hessian(x))
+    optimum = np.array(reference.least_squares(x, y))
+    size = 1.0 + float(np.max(np.abs(optimum)))
+    along = rng.uniform(1.0, 2.0) * rng.choice([-1.0, 1.0])
+    m, b = optimum + size * (along * vectors[:, 0] + rng.normal(0.0, 1.0) * vectors[:, 1])
+    tau = 1.0 / (lr * eigenvalues[0])
+    epochs = int(min(VALLEY_MAX_EPOCHS, max(VALLEY_MIN_EPOCHS, round(VALLEY_TAUS * tau))))
+    return float(m), float(b), epochs
 
 
 def _cell_salt(cell_id: str) -> int:

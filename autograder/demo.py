@@ -6,7 +6,7 @@
 4. print a table: student, score, the mistake found;
 5. grade the same submissions with ``msegrad grade`` (sandboxed) and show
    both scores side by side, then write the class report;
-6. export the lessons to HTML and render the videos at low quality;
+6. render the videos at low quality, then export the lessons to HTML (which embed them);
 and print where every file is.
 """
 from __future__ import annotations
@@ -38,8 +38,8 @@ def mistake_summary(notebook: Path) -> str:
         mark, points, maximum, message = messages.get(cell.id, ("FAIL", 0, cell.points, "no result (did not run)"))
         if mark != "PASS":
             # The sentence's first clause names the mistake; the rest explains it.
-            text = message.split("cases pass. ", 1)[-1]
-            text = re.split(r": | \(|; ", text, maxsplit=1)[0]
+            text = re.sub(r"^\d+/\d+ cases pass[^.]*\.\s*", "", message)
+            text = re.split(r": | \(|; |\. ", text, maxsplit=1)[0]
             return text
     return "-"
 
@@ -118,14 +118,15 @@ def media_demo(course_dir: Path = course.ROOT) -> None:
     from animations import render
     from course import export
 
-    started = _step("lessons: execute and export to HTML")
-    export.main(["--out", str(course_dir / "out" / "lessons")])
-    _done(started)
+    # Videos first: the exported lessons embed the videos that exist when they run.
     started = _step("videos: render every scene at low quality")
     videos = render.render(quality="low", progress=False)
     _done(started)
     for video in videos:
         print(f"video: {video}")
+    started = _step("lessons: execute and export to HTML")
+    export.main(["--out", str(course_dir / "out" / "lessons")])
+    _done(started)
 
 
 def main() -> int:

@@ -260,12 +260,48 @@ class StandIn:
         return torch.sum(dC_dyhat * x) if self.which == "dC_dm" else torch.sum(dC_dyhat)
 
 
+def _dtype_name(value) -> str:
+    """The floating-point type a returned number was computed in, as far as its type shows."""
+    if isinstance(value, torch.Tensor):
+        return str(value.dtype).replace("torch.", "")
+    if isinstance(value, (np.ndarray, np.generic)):
+        return str(value.dtype)
+    return "float64" if isinstance(value, float) else type(value).__name__
+
+
+def _coarsest(dtypes) -> str:
+    """The coarsest floating-point type among the pair's numbers (float64 for Python floats)."""
+    order = ("float64", "float32", "float16", "bfloat16")
+    known = [d for d in dtypes if d in order]
+    return max(known, key=order.index) if known else "float64"
+
+
 def _pair(result) -> dict:
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        return {"output": describe(result) if not isinstance(result, (tuple, list))
-                else {"type": type(result).__name__, "length": len(result)}}
+    """sgd's (m, b) as two floats: a tuple or list of two numbers, or a tensor or array holding two.
+
+    {"pair": [m, b], "output": {"type", "dtype": the coarser of the two, "length": 2}}, or
+    {"output": {...}} saying what came back instead ("length": how many values, when it was a
+    sequence, tensor or array of numbers).
+    """
+    if isinstance(result, (torch.Tensor, np.ndarray)):
+        count = result.numel() if isinstance(result, torch.Tensor) else result.size
+        if count != 2:
+            return {"output": {**describe(result), "length": int(count)}}
+        try:
+            flat = result.detach().reshape(-1) if isinstance(result, torch.Tensor) else result.reshape(-1)
+            items = (flat[0], flat[1])
+        except (ValueError, TypeError, RuntimeError) as error:
+            return {"output": {"type": "pair", "error": str(error)}}
+    elif isinstance(result, (tuple, list)):
+        if len(result) != 2:
+            return {"output": {"type": type(result).__name__, "length": len(result)}}
+        items = tuple(result)
+    else:
+        return {"output": describe(result)}
     try:
-        return {"pair": [as_scalar(result[0]), as_scalar(result[1])]}
+        return {"pair": [as_scalar(items[0]), as_scalar(items[1])],
+                "output": {"type": type(result).__module__ + "." + type(result).__qualname__,
+                           "dtype": _coarsest(_dtype_name(item) for item in items), "length": 2}}
     except (ValueError, TypeError, RuntimeError) as error:
         return {"output": {"type": "pair", "error": str(error)}}
 

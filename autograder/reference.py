@@ -141,6 +141,38 @@ def descent(x, y, m, b, lr: float = LR, epochs: int = LECTURE_STEPS,
     return Trajectory(*(rows[:, j].copy() for j in range(5)), lr=float(lr))
 
 
+def descent_path(x, y, m, b, lr: float = LR, epochs: int = LECTURE_STEPS,
+                 sequential: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(m, b) after 0, 1, ..., epochs steps of ``descent`` at float64, each an array of length epochs + 1.
+
+    The same update as ``descent``, written with the sums it needs: C is
+    quadratic, so dC/dm = 2/n (m sum x^2 + b sum x - sum x y) and
+    dC/db = 2/n (m sum x + b n - sum y). Python floats, no tensors: fast
+    enough for the judge to replay thousands of runs (agrees with
+    ``descent`` to rounding, see the tests). ``sequential`` takes dC/db at
+    the new m (a common mistake, for the judge's catalogue).
+    """
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    x, y = (np.asarray(v.detach().double() if isinstance(v, torch.Tensor) else v, dtype=float) for v in (x, y))
+    n = len(x)
+    sx, sxx, sy, sxy = float(np.sum(x)), float(np.sum(x * x)), float(np.sum(y)), float(np.sum(x * y))
+    m, b, lr = as_scalar(m), as_scalar(b), float(lr)
+    ms, bs = np.empty(epochs + 1), np.empty(epochs + 1)
+    ms[0], bs[0] = m, b
+    with np.errstate(all="ignore"):
+        for k in range(1, epochs + 1):
+            g_m = 2.0 * (m * sxx + b * sx - sxy) / n
+            if sequential:
+                m = m - lr * g_m
+                b = b - lr * 2.0 * (m * sx + b * n - sy) / n
+            else:
+                g_b = 2.0 * (m * sx + b * n - sy) / n
+                m, b = m - lr * g_m, b - lr * g_b
+            ms[k], bs[k] = m, b
+    return ms, bs
+
+
 def lecture_descent(steps: int = LECTURE_STEPS, lr: float = LR) -> Trajectory:
     """The lecture's own run, bit for bit: float32 autograd and ``torch.optim.SGD``.
 

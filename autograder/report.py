@@ -201,13 +201,16 @@ class MistakeCount:
                 else "The function"
         text = catalogue_sentences().get(self.id)
         if text is None:
+            from autograder import mistakes
+            text = mistakes.sentence_of(self.id)     # a pair of catalogued mistakes, "a+b"
+        if text is None:
             return "(not in the mistake catalogue)"
         return f"{subject} {text}" if not text[:1].isupper() else text
 
     @property
     def misconception(self) -> bool:
         """A wrong formula or update rule from the catalogue, as opposed to code that did not run or return."""
-        return self.id in misconception_ids()
+        return all(part in misconception_ids() for part in self.id.split("+"))
 
 
 def _full_stop(sentence: str) -> str:

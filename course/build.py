@@ -520,6 +520,14 @@ creep, and how large a step may be.
 show.video("DescentTrajectory")
 '''),
     md(r'''
+Why the creep? Each arrow below is the step $-\eta \nabla C$ that descent takes from its tail,
+all at one scale: long across the valley, short along its floor. The lecture's run follows them,
+and where the arrows are short, so are its steps.
+'''),
+    code(r'''
+show.video("GradientField")
+'''),
+    md(r'''
 Next: [4. The learning rate](04_learning_rate.ipynb)
 '''),
 ]

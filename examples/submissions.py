@@ -236,6 +236,99 @@ def dC_db(x, y, m, b):
     return 2 / n * torch.mean(m * x + b - y)
 ''',
     }, {'dC_db': 'double_mean'}),
+    "leslie": ("correct, computing in float32 (x.float(), numpy float32) and returning torch.stack([m, b])", {
+        "dC_dyhat": '''\
+def dC_dyhat(yhat, y):
+    return 2 * (yhat.float() - y.float()) / len(y)
+''',
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    import numpy as np
+    x_, y_ = np.asarray(x, dtype=np.float32), np.asarray(y, dtype=np.float32)
+    m_, b_ = np.float32(float(m)), np.float32(float(b))
+    return 2 * np.mean((m_ * x_ + b_ - y_) * x_)
+''',
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x.float() + b
+    return 2 * torch.mean(yhat - y.float())
+''',
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    x, y = x.float(), y.float()
+    m, b = torch.tensor(float(m)), torch.tensor(float(b))
+    for epoch in range(epochs):
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m, b = m - lr * grad_m, b - lr * grad_b
+    return torch.stack([m, b])
+''',
+    }, {}),
+    "robin": ("integer division in dC/dm: 2 // len(y)", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return 2 // len(y) * torch.sum((yhat - y) * x)
+''',
+    }, {'dC_dm': 'integer_division'}),
+    "sophie": ("divides by n - 1 in dC/db", {
+        "dC_db": '''\
+def dC_db(x, y, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum(yhat - y) / (len(y) - 1)
+''',
+    }, {'dC_db': 'n_minus_one'}),
+    "tony": ("m and b swapped in the prediction in dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = b * x + m
+    return 2 * torch.sum((yhat - y) * x) / len(y)
+''',
+    }, {'dC_dm': 'swapped_m_b'}),
+    "vint": ("dC/db reads the notebook's x and y instead of its arguments", {
+        "dC_db": '''\
+def dC_db(inputs, targets, m, b):
+    yhat = m * x + b
+    return 2 * torch.sum(yhat - y) / len(y)
+''',
+    }, {'dC_db': 'global_data'}),
+    "whitfield": ("the 2 missing and the sign flipped in dC/dm", {
+        "dC_dm": '''\
+def dC_dm(x, y, m, b):
+    yhat = m * x + b
+    return torch.sum((y - yhat) * x) / len(y)
+''',
+    }, {'dC_dm': 'missing_two+sign_flipped'}),
+    "yukihiro": ("sgd returns m, b and the costs", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    costs = []
+    for epoch in range(epochs):
+        costs.append(float(torch.mean((m * x + b - y) ** 2)))
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m, b = m - lr * grad_m, b - lr * grad_b
+    return m, b, costs
+''',
+    }, {'sgd': 'pair_length'}),
+    "hal": ("sgd computes its gradient inline (correct, with a note)", {
+        "sgd": '''\
+def sgd(x, y, m, b, lr=0.01, epochs=1000):
+    n = len(y)
+    for epoch in range(epochs):
+        residual = m * x + b - y
+        m = m - lr * 2 * torch.sum(residual * x) / n
+        b = b - lr * 2 * torch.sum(residual) / n
+    return m, b
+''',
+    }, {}),
+    "brian": ("sgd descends on the notebook's x and y", {
+        "sgd": '''\
+def sgd(x_train, y_train, m, b, lr=0.01, epochs=1000):
+    for epoch in range(epochs):
+        grad_m, grad_b = dC_dm(x, y, m, b), dC_db(x, y, m, b)
+        m, b = m - lr * grad_m, b - lr * grad_b
+    return m, b
+''',
+    }, {'sgd': 'sgd_global_data'}),
     "tim": ("a kernel crash: sgd aborts the process", {
         "sgd": '''\
 def sgd(x, y, m, b, lr=0.01, epochs=1000):

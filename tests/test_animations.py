@@ -360,3 +360,16 @@ def test_every_scene_renders_to_a_real_video(tmp_path):
             lit = (frame.max(axis=2) > 60).mean()
             assert 0.002 < lit < 0.6, (path.name, lit)   # drawn on, not blank, not washed out
         assert not np.array_equal(frames[0], frames[1]), f"{path.name} does not move"
+
+
+def test_readme_says_the_lecture_run_stops_short_of_the_optimum():
+    """The README's scene table says what the reference computes (lesson 3 says the same)."""
+    from pathlib import Path
+
+    end = np.array(ref.lecture_descent().final())
+    optimum = np.array(ref.least_squares(*ref.lecture_data(torch.float64)))
+    assert np.max(np.abs(end - optimum)) > 1e-3
+    readme = (Path(__file__).resolve().parents[1] / "animations" / "README.md").read_text()
+    for claim in ("to the least-squares optimum", "reaches the least-squares optimum", "at the least-squares optimum"):
+        assert claim not in readme, claim
+    assert "stop short" in readme

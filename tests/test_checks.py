@@ -79,14 +79,16 @@ def test_gradient_mistake_is_named(monkeypatch, function, mistake):
 
 
 def test_every_catalogued_formula_has_a_distinct_effect():
-    """Each formula differs from the right answer on the lecture's data (so it can be told apart)."""
-    case = gradient_cases("dC_dm_lecture_data")[1]
-    inputs = case.effective()
+    """Each formula differs from the right answer on some case of the visible check (so it can be told apart)."""
     for mistake in mistakes.GRADIENT_MISTAKES:
         for function in mistake.functions:
-            wrong = np.asarray(mistake.formula(*inputs, function), dtype=float)
-            right = np.asarray(mistakes.correct_gradient(function, *inputs), dtype=float)
-            assert wrong.shape != right.shape or not np.allclose(wrong, right), (mistake.id, function)
+            differs = False
+            for case in gradient_cases(f"{function}_lecture_data"):
+                inputs = case.effective()
+                wrong = np.asarray(mistake.formula(*inputs, function), dtype=float)
+                right = np.asarray(mistakes.correct_gradient(function, *inputs), dtype=float)
+                differs = differs or wrong.shape != right.shape or not np.allclose(wrong, right)
+            assert differs, (mistake.id, function)
 
 
 SGD_MISTAKE_SOURCES = {
@@ -140,11 +142,8 @@ def test_any_scalar_return_form_is_accepted(returns):
     source = (f"import numpy as np\ndef dC_db(x, y, m, b):\n    g = 2 * torch.mean(m * x + b - y)\n"
               f"    return {returns}\n")
     results = results_for(namespace_with(dC_db=source), "dC_db")
-    if returns == "np.float32(g.item())":
-        # float32 rounding of float64 inputs is more than the float64 tolerance allows
-        assert results[0].passed
-    else:
-        assert all(r.passed for r in results), [r.message for r in results]
+    # np.float32 rounds the float64 answer: right in the precision it returns.
+    assert all(r.passed for r in results), [r.message for r in results]
 
 
 def test_mutating_the_inputs_changes_nothing():
@@ -195,7 +194,7 @@ def test_an_endless_loop_costs_one_time_limit(monkeypatch):
     started = time.perf_counter()
     results = results_for(namespace, "sgd")
     assert time.perf_counter() - started < 4
-    assert sum(r.points for r in results) <= 0.4 + 1e-9  # only epochs=0 can pass
+    assert sum(r.points for r in results) == 0
     assert {r.mistake for r in results} == {"timeout"}
 
 

@@ -206,3 +206,11 @@ def test_index_links_every_lesson(exported):
     page = index.read_text(encoding="utf-8")
     for lesson in lessons.values():
         assert f'href="{lesson.html.name}"' in page and html.escape(lesson.title) in page
+
+
+def test_every_video_is_embedded_in_a_lesson():
+    scenes = re.findall(r"^class (\w+)\(Scene\)", (ROOT / "animations" / "scenes.py").read_text(), re.MULTILINE)
+    assert scenes
+    embedded = "\n".join(text for cells in build.LESSONS.values() for _, text in cells)
+    for scene in scenes:
+        assert f'show.video("{scene}")' in embedded, f"{scene} appears in no lesson (course/build.py)"

@@ -92,3 +92,15 @@ def test_cost_surface_matches_cost_on_the_grid():
     surface = ref.cost_surface(x, y, ms, bs)
     assert surface.shape == (3, 5)
     assert surface[2, 1] == pytest.approx(ref.cost(x, y, ms[1], bs[2]).item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_descent_path_is_descent_written_with_sums(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    x, y = rng.uniform(-3, 3, n) + rng.normal(0, 3), rng.normal(0, 5, n)
+    lr, epochs = rng.uniform(0.05, 0.99) * ref.max_stable_lr(x), int(rng.integers(0, 1600))
+    run = ref.descent(x, y, 0.3, -0.2, lr, epochs)
+    m_path, b_path = ref.descent_path(x, y, 0.3, -0.2, lr, epochs)
+    np.testing.assert_allclose(m_path, run.m, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b_path, run.b, rtol=1e-12, atol=1e-12)

@@ -215,3 +215,16 @@ def test_code_that_did_not_run_is_kept_apart_from_the_misconceptions(tmp_path):
     assert "No check lost points to a wrong formula" in page and "Other reasons for lost points" in page
     assert "The function is not written yet" in page
     assert not (tmp_path / "out" / "mistakes.png").exists()
+
+
+def test_a_pair_of_mistakes_gets_both_sentences_and_counts_as_a_misconception():
+    from collections import Counter
+
+    from autograder import mistakes
+
+    count = report.MistakeCount("missing_two+sign_flipped", 1, Counter({"dC_dm": 1}), Counter({"dC_dm_lecture_data": 1}))
+    sentences = {m.id: m.sentence for m in mistakes.GRADIENT_MISTAKES}
+    text = count.sentence()
+    assert text.startswith("dC/dm has two of the common mistakes")
+    assert sentences["missing_two"] in text and sentences["sign_flipped"] in text
+    assert count.misconception
