@@ -34,9 +34,10 @@ from __future__ import annotations
 import atexit
 import copy
 import os
+import queue
 import re
 import tempfile
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -45,7 +46,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests as _ClearHiddenTests
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
-from traitlets import Bool, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 # What a student cell may show of its own output in the graded notebook and
 # the feedback: enough for any honest print, bounded against a flood.
@@ -109,14 +110,73 @@ def _is_student_cell(cell) -> bool:
     return cell.get("cell_type") == "code" and not utils.is_grade(cell)
 
 
-# --- the warm grader, one per nbgrader run ----------------------------------------------------
+# --- the warm graders, one set per nbgrader run ------------------------------------------------
 
-@dataclass
 class _Grader:
-    sandbox: object
-    seed: int
-    limits: object
-    sandboxed: bool
+    """`jobs` warm sandboxes for the run, and the submissions graded ahead of nbgrader.
+
+    nbgrader autogrades one notebook at a time and spends part of each on its
+    own work (sanitizing, the gradebook). Meanwhile the next submissions of
+    the run are graded from their submitted files on the other sandboxes. A
+    grade made ahead is used only when its code cells are exactly those of
+    the sanitized notebook nbgrader hands over (the sanitizing restores
+    locked cells); otherwise that notebook is graded again as handed over.
+    """
+
+    def __init__(self, mode, options, seed: int, limits, jobs: int):
+        from autograder.sandbox import Sandbox
+
+        self.seed, self.limits, self.sandboxed, self.jobs = seed, limits, mode.sandboxed, jobs
+        self.sandboxes = [Sandbox(mode, options) for _ in range(jobs)]
+        self.free: queue.Queue = queue.Queue()
+        self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="msegrad-autograde")
+        self.ahead: dict[str, Future] = {}
+        for sandbox in self.sandboxes:   # the workers start while this process imports the judge
+            self.pool.submit(self._start, sandbox)
+
+    def _start(self, sandbox) -> None:
+        try:
+            sandbox.start()
+        except Exception:  # reported when the sandbox is used: grade_submission starts it again
+            pass
+        self.free.put(sandbox)
+
+    def grade(self, student: str, path: Path):
+        """grade_submission on a free sandbox, in the calling thread."""
+        from autograder import batch
+
+        sandbox = self.free.get()
+        try:
+            return batch.grade_submission(sandbox, batch.Submission(student, path), self.seed, self.limits,
+                                          self.sandboxed)
+        finally:
+            self.free.put(sandbox)
+
+    def _grade_ahead(self, student: str, path: Path):
+        from autograder import notebook
+
+        return notebook.answer_cells(path), self.grade(student, path)
+
+    def grade_ahead(self, student: str, path: Path) -> None:
+        key = str(path)
+        if key not in self.ahead and len(self.ahead) < self.jobs:
+            self.ahead[key] = self.pool.submit(self._grade_ahead, student, path)
+
+    def graded_ahead(self, path: Path, cells: list[str]):
+        """The grade made ahead for the submitted file `path` when it graded exactly `cells`, else None."""
+        future = self.ahead.pop(str(path), None)
+        if future is None:
+            return None
+        try:
+            graded_cells, graded = future.result()
+        except Exception:
+            return None
+        return graded if graded_cells == cells else None
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for sandbox in self.sandboxes:
+            sandbox.stop()
 
 
 _GRADER: _Grader | None = None
@@ -130,12 +190,12 @@ def _db_folder(db_url: str) -> str | None:
 
 
 def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
-    """The run's sandbox, started on first use; stopped when nbgrader exits."""
+    """The run's graders, started on first use; stopped when nbgrader exits."""
     global _GRADER
     if _GRADER is None:
         from autograder.batch import Limits
         from autograder.cases import seed_from_env
-        from autograder.sandbox import Options, Sandbox, choose_mode
+        from autograder.sandbox import Options, choose_mode
 
         mode = choose_mode(preprocessor.sandbox)
         if not mode.sandboxed:
@@ -147,18 +207,59 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
                 _db_folder(resources["nbgrader"].get("db_url", "")) or "", *preprocessor.hide]
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),
                           env={"MSEGRAD_SEED": str(seed)})
-        sandbox = Sandbox(mode, options)
-        _GRADER = _Grader(sandbox, seed, Limits.from_env(), mode.sandboxed)
+        jobs = preprocessor.jobs or min(2, os.cpu_count() or 1)
+        _GRADER = _Grader(mode, options, seed, Limits.from_env(), max(1, jobs))
         atexit.register(stop)
     return _GRADER
 
 
 def stop() -> None:
-    """Stop the run's sandbox (nbgrader's exit does it; tests may call it)."""
+    """Stop the run's sandboxes (nbgrader's exit does it; tests may call it)."""
     global _GRADER
     if _GRADER is not None:
-        _GRADER.sandbox.stop()
+        _GRADER.stop()
         _GRADER = None
+
+
+def _upcoming(preprocessor, resources) -> list[tuple[str, Path]]:
+    """(student, submitted notebook) that this nbgrader run autogrades after the current one.
+
+    Read from nbgrader's converter (the submissions it found, in the order it
+    goes through them, less those it will skip as already graded); an empty
+    list when that cannot be read.
+    """
+    info = resources["nbgrader"]
+    try:
+        converter = preprocessor.parent.parent
+        coursedir = converter.coursedir
+        pattern = coursedir.format_path(coursedir.submitted_directory, "(?P<student_id>.*)",
+                                        "(?P<assignment_id>.*)", escape=True)
+        order = []
+        for folder in sorted(converter.assignments):
+            match = re.match(pattern, folder)
+            if match is not None and match.group("assignment_id") == info["assignment"]:
+                order += [(match.group("student_id"), Path(path)) for path in sorted(converter.assignments[folder])]
+        here = next(index for index, (student, path) in enumerate(order)
+                    if student == info["student"] and path.stem == info["notebook"])
+        upcoming = []
+        for student, path in order[here + 1:]:
+            done = Path(coursedir.format_path(coursedir.autograded_directory, student, info["assignment"])) / path.name
+            if converter.force or not done.exists():
+                upcoming.append((student, path))
+        return upcoming
+    except Exception:  # nbgrader's internals moved: grade one notebook at a time
+        return []
+
+
+def _submitted(preprocessor, resources) -> Path | None:
+    """The submitted file nbgrader sanitized into this notebook (where a grade made ahead comes from)."""
+    info = resources["nbgrader"]
+    try:
+        coursedir = preprocessor.parent.parent.coursedir
+        folder = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
+        return Path(folder) / f"{info['notebook']}.ipynb"
+    except Exception:
+        return None
 
 
 # --- the preprocessors ------------------------------------------------------------------------
@@ -177,6 +278,8 @@ class IsolatedExecute(NbGraderPreprocessor):
         help="'auto' (bubblewrap when it works here, else plain processes with a warning), 'bwrap' "
              "(refuse to grade without it) or 'none'.",
     ).tag(config=True)
+    jobs = Integer(0, help="Sandboxes grading at once: the notebook nbgrader is on and the next ones "
+                           "of the run (0: two, or one on a single CPU).").tag(config=True)
     hide = List(Unicode(), help="More host folders the sandbox must not show (the course directory "
                                 "and the gradebook's folder are hidden anyway).").tag(config=True)
 
@@ -191,18 +294,29 @@ class IsolatedExecute(NbGraderPreprocessor):
                     "tamper-proof: a submission can change the checks, the gradebook and read the solutions. "
                     "Grade with the sandbox (the default) or check with `msegrad grade --gradebook`.")
             return Execute(parent=self.parent).preprocess(nb, resources)
-        from autograder import batch
+        from autograder import notebook
 
-        student = resources["nbgrader"]["student"]
+        student, notebook_id = resources["nbgrader"]["student"], resources["nbgrader"]["notebook"]
         graded, failure = None, None
         try:
             grader = _grader(self, resources)
+            upcoming = _upcoming(self, resources)
+            for who, path in upcoming[:grader.jobs]:
+                grader.grade_ahead(who, path)
             with tempfile.TemporaryDirectory(prefix="msegrad-autograde-") as scratch:
-                path = Path(scratch) / resources["nbgrader"]["notebook"]
-                path = path.with_suffix(".ipynb")
+                path = Path(scratch) / f"{notebook_id}.ipynb"
                 nbformat.write(nb, str(path))
-                graded = batch.grade_submission(grader.sandbox, batch.Submission(student, path),
-                                                grader.seed, grader.limits, grader.sandboxed)
+                try:
+                    cells = notebook.answer_cells(path)
+                except notebook.NotebookError:
+                    cells = None
+                submitted = _submitted(self, resources)
+                if cells is not None and submitted is not None:
+                    graded = grader.graded_ahead(submitted, cells)
+                if graded is None:
+                    graded = grader.grade(student, path)
+                else:
+                    self.log.debug("Graded %s's notebook ahead of nbgrader (the same code cells)", student)
         except Exception as error:  # a grader failure costs this notebook its points, never full marks
             failure = f"{type(error).__name__}: {error}"
             self.log.error("The grader failed on %s's notebook (%s); it scores 0 and needs manual grading.",
