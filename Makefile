@@ -11,7 +11,7 @@ TORCH_SPEC ?= torch==2.13.0
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test setup system lessons videos exercises clean
+.PHONY: demo test setup system lessons videos exercises kit clean
 
 demo: setup
 	$(BIN)/python -m autograder.demo
@@ -35,6 +35,10 @@ $(VENV)/.installed: pyproject.toml scripts/system-packages.sh
 # Regenerate the student release from solutions/ (commit the result).
 exercises: setup
 	$(BIN)/python -m autograder.release
+
+# What students receive: the release notebook, the visible checks, a README.
+kit: setup
+	$(BIN)/msegrad kit --out out/kit
 
 lessons: setup
 	$(BIN)/python -m course.export
