@@ -131,15 +131,17 @@ class _Grader:
         self.free: queue.Queue = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="msegrad-autograde")
         self.ahead: dict[str, Future] = {}
-        for sandbox in self.sandboxes:   # the workers start while this process imports the judge
-            self.pool.submit(self._start, sandbox)
+        # The workers start while this process imports the judge; one after the other, so that
+        # the first notebook need not wait for all of them (each imports torch).
+        self.pool.submit(self._start)
 
-    def _start(self, sandbox) -> None:
-        try:
-            sandbox.start()
-        except Exception:  # reported when the sandbox is used: grade_submission starts it again
-            pass
-        self.free.put(sandbox)
+    def _start(self) -> None:
+        for sandbox in self.sandboxes:
+            try:
+                sandbox.start()
+            except Exception:  # reported when the sandbox is used: grade_submission starts it again
+                pass
+            self.free.put(sandbox)
 
     def grade(self, student: str, path: Path):
         """grade_submission on a free sandbox, in the calling thread."""
