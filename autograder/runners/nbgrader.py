@@ -159,10 +159,15 @@ class _Grader:
 
         return notebook.answer_cells(path), self.grade(student, path)
 
-    def grade_ahead(self, student: str, path: Path) -> None:
-        key = str(path)
-        if key not in self.ahead and len(self.ahead) < self.jobs:
-            self.ahead[key] = self.pool.submit(self._grade_ahead, student, path)
+    def grade_ahead(self, current: Path | None, upcoming: list[tuple[str, Path]]) -> None:
+        """Start grading the next `jobs` submissions after `current`; forget grades made ahead for
+        submissions that are neither (nbgrader gave up on them)."""
+        wanted = {str(path): (student, path) for student, path in upcoming[:self.jobs]}
+        for key in [key for key in self.ahead if key not in wanted and key != str(current)]:
+            self.ahead.pop(key)
+        for key, (student, path) in wanted.items():
+            if key not in self.ahead:
+                self.ahead[key] = self.pool.submit(self._grade_ahead, student, path)
 
     def graded_ahead(self, path: Path, cells: list[str]):
         """The grade made ahead for the submitted file `path` when it graded exactly `cells`, else None."""
@@ -302,9 +307,8 @@ class IsolatedExecute(NbGraderPreprocessor):
         graded, failure = None, None
         try:
             grader = _grader(self, resources)
-            upcoming = _upcoming(self, resources)
-            for who, path in upcoming[:grader.jobs]:
-                grader.grade_ahead(who, path)
+            submitted = _submitted(self, resources)
+            grader.grade_ahead(submitted, _upcoming(self, resources))
             with tempfile.TemporaryDirectory(prefix="msegrad-autograde-") as scratch:
                 path = Path(scratch) / f"{notebook_id}.ipynb"
                 nbformat.write(nb, str(path))
@@ -312,7 +316,6 @@ class IsolatedExecute(NbGraderPreprocessor):
                     cells = notebook.answer_cells(path)
                 except notebook.NotebookError:
                     cells = None
-                submitted = _submitted(self, resources)
                 if cells is not None and submitted is not None:
                     graded = grader.graded_ahead(submitted, cells)
                 if graded is None:

@@ -230,6 +230,15 @@ def test_student_cells_show_their_output_and_errors(run):
     assert errors and "NameError" in errors[0].ename + errors[0].evalue
 
 
+def test_the_in_kernel_switch_runs_nbgrader_s_execute_and_says_it_is_not_tamper_proof(run):
+    result = course.nbgrader(run["course"], "autograde", spec.ASSIGNMENT, "--force", "--student=ada",
+                             "--IsolatedExecute.in_kernel=True")
+    assert "NOT tamper-proof" in _log(result)
+    notebook = nbformat.read(course.autograded_path(run["course"], "ada"), as_version=4)
+    assert notebook.cells[1].get("execution_count")       # a kernel ran the setup cell
+    assert course.cell_scores(run["course"])["ada"] == run["scores"]["ada"]
+
+
 # --- without nbgrader: what the runner writes ------------------------------------------------------
 
 def _release_notebook():
