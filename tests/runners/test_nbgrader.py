@@ -239,6 +239,33 @@ def test_the_in_kernel_switch_runs_nbgrader_s_execute_and_says_it_is_not_tamper_
     assert course.cell_scores(run["course"])["ada"] == run["scores"]["ada"]
 
 
+def test_a_flagged_submission_needs_manual_grading_with_a_comment(run):
+    """What the formgrader shows for `review` and `answer-key`: the grades marked, the answer cell commented."""
+    from nbgrader.api import Gradebook
+
+    from autograder.judge import CheckResult
+
+    notebook = nbformat.read(course.autograded_path(run["course"], "grace"), as_version=4)
+    graded = batch.Graded(row={}, flags=["answer-key"], notes=[], results=[
+        CheckResult(cell.id, cell.points, cell.points, "ok", "answer-key" if cell.function == "dC_dm" else None)
+        for cell in spec.GRADE_CELLS])
+    review = runner.review_cells(notebook, graded, graded.flags)
+    assert review == ["dC_dm_lecture_data", "dC_dm_matches_autograd"]
+    db_url = f"sqlite:///{run['course'] / 'gradebook.db'}"
+    resources = {"nbgrader": {"db_url": db_url, "notebook": spec.NOTEBOOK.removesuffix(".ipynb"),
+                              "assignment": spec.ASSIGNMENT, "student": "grace"},
+                 runner.RESOURCES_KEY: {"flags": graded.flags, "review": review}}
+    runner.FlagForReview().preprocess(notebook, resources)
+    for cell in spec.GRADE_CELLS:
+        assert _grade(run["course"], "grace", cell.id)[1] == (cell.function == "dC_dm"), cell.id
+    with Gradebook(db_url) as gradebook:
+        comment = gradebook.find_comment("dC_dm_answer", "mse_gradient", spec.ASSIGNMENT, "grace").auto_comment
+        other = gradebook.find_comment("dC_db_answer", "mse_gradient", spec.ASSIGNMENT, "grace").auto_comment
+        assert "answer key" in comment and "review" in comment
+        assert not other or "review" not in other
+        assert gradebook.find_submission(spec.ASSIGNMENT, "grace").needs_manual_grade
+
+
 # --- without nbgrader: what the runner writes ------------------------------------------------------
 
 def _release_notebook():
