@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 # What `make test-user` runs as an unprivileged user (CI runs as root).
 USER_TESTS := tests/test_sandbox.py tests/adversarial tests/test_grade_cli.py tests/isolation
 
-.PHONY: demo test test-user setup system lessons videos exercises clean
+.PHONY: demo test test-user setup system lessons videos exercises kit clean
 
 demo: setup
 	$(BIN)/python -m autograder.demo
@@ -53,6 +53,10 @@ $(VENV)/.installed: pyproject.toml scripts/system-packages.sh scripts/install-to
 # Regenerate the student release from solutions/ (commit the result).
 exercises: setup
 	$(BIN)/python -m autograder.release
+
+# What students receive: the release notebook, the visible checks, a README.
+kit: setup
+	$(BIN)/msegrad kit --out out/kit
 
 lessons: setup
 	$(BIN)/python -m course.export

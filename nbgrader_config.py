@@ -1,12 +1,44 @@
 # nbgrader configuration: the repository root is the course directory.
+import warnings
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
+
+# nbgrader 0.9.6 under SQLAlchemy 2 warns "Object of type <Submitted...> not in
+# session" for every new submission; it adds the object to the session itself
+# the next moment (nbgrader.api.Gradebook.add_submission), so nothing is lost.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session",
+                        module=r"nbgrader\.api")
 
 c.CourseDirectory.course_id = "mse-gradient"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
-c.CourseDirectory.db_assignments = [dict(name="mse-gradient")]
 
-# Students' code runs against the kernel the course installs in .venv.
+# Autograde runs each submission in the course's sandbox with the same judge
+# as `msegrad grade` (autograder/runners/nbgrader.py), not in the student's
+# kernel: the checks, the gradebook and the solutions are out of its reach.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.runners.nbgrader.OverwriteCells",   # restores locked cells; quiet about released hidden tests
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "autograder.runners.nbgrader.IsolatedExecute",  # instead of nbgrader.preprocessors.Execute
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "autograder.runners.nbgrader.FlagForReview",    # needs manual grade: review, answer-key, grader-error
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# The switch for a course without bubblewrap: True runs nbgrader's own Execute,
+# the checks inside the student's kernel. NOT tamper-proof: a submission can
+# change the checks, write the gradebook and read the solutions there.
+c.IsolatedExecute.in_kernel = False
+
+# Used only with in_kernel = True: the student's kernel, and its time limit.
 c.Execute.kernel_name = "python3"
 # Per cell. The checks bound each call of a student's function at 10 s, and
 # an sgd check makes a handful of calls; 120 s is never reached by honest work.
@@ -17,7 +49,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # Feedback shows each check's message but not the hidden tests' code.
 c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.runners.nbgrader.ClearHiddenTests",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,4 +1,9 @@
-"""The checks as nbgrader's test cells call them, inside the student's kernel.
+"""The checks as nbgrader's test cells call them inside the student's kernel (in-kernel mode).
+
+``nbgrader autograde`` runs submissions in the sandbox instead
+(autograder/runners/nbgrader.py); this module serves the in-kernel mode
+(``IsolatedExecute.in_kernel``) and ``msegrad check``. Students' own copy
+of the visible checks is the kit's (autograder/runners/kit/checks.py).
 
     from autograder.checks import check
     check("dC_dm_lecture_data")        # prints feedback; its value is the points earned

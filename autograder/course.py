@@ -159,6 +159,15 @@ def cell_scores(course_dir: Path) -> dict[str, dict[str, float]]:
     return scores
 
 
+def needs_manual_grade(course_dir: Path) -> set[str]:
+    """Students with a grade nbgrader marks as needing manual grading (the formgrader shows them)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+        assignment = gradebook.find_assignment(spec.ASSIGNMENT)
+        return {submission.student.id for submission in assignment.submissions if submission.needs_manual_grade}
+
+
 def check_messages(notebook_path: Path) -> dict[str, tuple[str, float, float, str]]:
     """{cell id: (PASS|PART|FAIL, points, max, message)} printed by the checks in an executed notebook."""
     notebook = nbformat.read(notebook_path, as_version=4)

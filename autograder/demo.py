@@ -2,10 +2,13 @@
 
 1. regenerate the student release (exercises/) from solutions/;
 2. put the sample class (examples/class/) into submitted/;
-3. nbgrader autograde, generate_feedback and export;
-4. print a table: student, score, the mistake found;
-5. grade the same submissions with ``msegrad grade`` (sandboxed) and show
-   both scores side by side, then write the class report;
+3. nbgrader autograde (isolated: each submission runs in the course's
+   sandbox, judged as ``msegrad grade`` judges it), generate_feedback and
+   export;
+4. print a table: student, score, the mistake found, and who needs a person
+   to look (nbgrader's "needs manual grade");
+5. grade the same submissions with ``msegrad grade`` and show both scores
+   side by side (they are the same numbers), then write the class report;
 6. render the videos at low quality, then export the lessons to HTML (which embed them);
 and print where every file is.
 """
@@ -55,7 +58,7 @@ def nbgrader_demo(course_dir: Path = course.ROOT) -> dict[str, dict[str, float]]
         course.submit(course_dir, notebook.parts[-3], notebook)
     _done(started)
 
-    started = _step("nbgrader autograde (a fresh kernel per notebook)")
+    started = _step("nbgrader autograde (isolated: the course's sandbox, msegrad grade's judge)")
     failed = course.autograde(course_dir, progress=True)
     _done(started)
     if failed:
@@ -68,13 +71,15 @@ def nbgrader_demo(course_dir: Path = course.ROOT) -> dict[str, dict[str, float]]
     _done(started)
 
     scores = course.cell_scores(course_dir)
+    review = course.needs_manual_grade(course_dir)
     print()
     print(f"{'student':<11} {'score':>11}  mistake found")
     print(f"{'-' * 11} {'-' * 11}  {'-' * 60}")
     for student in sorted(scores):
         total = sum(scores[student].values())
         mistake = mistake_summary(course.autograded_path(course_dir, student))
-        print(f"{student:<11} {total:>5g} / {spec.MAX_SCORE:<3g}  {mistake}")
+        flag = "   [needs manual grade]" if student in review else ""
+        print(f"{student:<11} {total:>5g} / {spec.MAX_SCORE:<3g}  {mistake}{flag}")
     print()
     print(f"grades CSV:    {grades_csv}")
     print(f"feedback HTML: {course_dir / 'feedback'}/<student>/{spec.ASSIGNMENT}/"
@@ -89,7 +94,7 @@ def isolated_demo(nbgrader_scores: dict[str, dict[str, float]], course_dir: Path
     out = course_dir / "out"
     out.mkdir(parents=True, exist_ok=True)
     grades_csv = out / "grades-isolated.csv"
-    started = _step("msegrad grade: the same submissions, sandboxed, one warm worker forking per submission")
+    started = _step("msegrad grade: the same submissions outside nbgrader (the same sandbox and judge)")
     summary = batch.grade_paths([course_dir / "submitted"], grades_csv, force=True,
                                 feedback=out / "feedback-isolated", progress=False, quiet=True)
     _done(started)

@@ -1,26 +1,30 @@
-"""Throughput of `msegrad grade` against `nbgrader autograde`, side by side on the same submissions.
+"""Throughput of `nbgrader autograde`, isolated against in-kernel, side by side on the same submissions.
 
-    .venv/bin/python benchmarks/grade_throughput.py [--students 12] [--repeat 10] [--jobs 2]
+    .venv/bin/python benchmarks/grade_throughput.py [--students 25] [--jobs 2]
 
 Builds a temporary course (the repository's nbgrader_config.py and source
 notebook, nbgrader's own release), submits the sample class's answers
-(examples/submissions.py, honest styles and honest mistakes) cycled to
---students students, then times, in this one run:
+(examples/submissions.py: honest styles, honest mistakes, a crash) cycled to
+--students students, leaving out the endless loop (it spends the same time
+limit either way and would hide the rest), then times, in this one run:
 
-1. `nbgrader autograde` on them (a fresh kernel per notebook);
-2. `msegrad grade` on the same notebooks (sandbox start-up included);
-3. `msegrad grade` on --repeat copies of each, for the steady rate a class
-   of hundreds sees once the sandboxes are warm;
+1. nbgrader alone: `nbgrader autograde` with no execution at all (only
+   sanitizing and SaveAutoGrades): nbgrader's own cost per notebook;
+2. `nbgrader autograde`, isolated (the default: the course's sandbox);
+3. `nbgrader autograde --IsolatedExecute.in_kernel=True` (nbgrader's own
+   Execute, a fresh kernel per notebook, the checks inside it);
+4. `msegrad grade` on the same submitted/ folder, for reference;
 
-and prints seconds per notebook, the ratio, the time the students' own
-code needs (their functions and top-level cells, as the probes time them),
-and whether both graders gave every student the same points.
+and prints the seconds per notebook (whole run, and the steady rate between
+the second and the last notebook, after start-up), the ratio in-kernel /
+isolated, and whether both modes gave every student the same points.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,98 +33,112 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import nbformat  # noqa: E402
+
 from autograder import batch, course, spec  # noqa: E402
 from examples.build import answers_for  # noqa: E402
 from examples.submissions import STUDENTS  # noqa: E402
 
+LEFT_OUT = ("shafi",)     # the endless loop
+NO_EXECUTION = '--Autograde.autograde_preprocessors=["nbgrader.preprocessors.SaveAutoGrades"]'
+
 
 def build_class(course_dir: Path, count: int) -> list[str]:
     release = course.generate_release(course_dir)
-    names = list(STUDENTS)
-    ids = []
-    scratch = course_dir / "build"
+    names = [name for name in STUDENTS if name not in LEFT_OUT]
+    scratch = course_dir.parent / "build"
     scratch.mkdir()
+    ids = []
     for index in range(count):
         sample = names[index % len(names)]
         student = f"{sample}{index // len(names) or ''}"
         path = scratch / f"{student}.ipynb"
-        import nbformat
         nbformat.write(course.fill_answers(release, answers_for(sample)), path)
         course.submit(course_dir, student, path)
         ids.append(student)
     return ids
 
 
-def copies(submitted: Path, target: Path, repeat: int) -> int:
-    count = 0
-    for student in sorted(p.name for p in submitted.iterdir()):
-        for copy in range(repeat):
-            destination = target / f"{student}-{copy}" / spec.ASSIGNMENT / spec.NOTEBOOK
-            destination.parent.mkdir(parents=True)
-            shutil.copy2(submitted / student / spec.ASSIGNMENT / spec.NOTEBOOK, destination)
-            count += 1
-    return count
+class Run:
+    """One `nbgrader autograde`: its wall time and when each notebook started."""
+
+    def __init__(self, label: str, seconds: float, starts: list[float], failed: list[str]):
+        self.label, self.seconds, self.starts, self.failed = label, seconds, starts, failed
+
+    def per_notebook(self, count: int) -> float:
+        return self.seconds / count
+
+    def steady(self) -> float:
+        """Seconds per notebook from the second notebook's start to the last's (start-up left out)."""
+        if len(self.starts) < 3:
+            return self.seconds / max(1, len(self.starts))
+        return (self.starts[-1] - self.starts[1]) / (len(self.starts) - 2)
+
+
+def autograde(course_dir: Path, label: str, *extra: str) -> Run:
+    command = [sys.executable, "-m", "nbgrader", "autograde", spec.ASSIGNMENT, "--create", "--force", *extra]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=course_dir, env=course._env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    starts, lines = [], []
+    for line in process.stdout:
+        lines.append(line)
+        if course.AUTOGRADING.search(line):
+            starts.append(time.perf_counter() - started)
+    code = process.wait()
+    seconds = time.perf_counter() - started
+    log = "".join(lines)
+    failed = sorted(set(course.STUDENT_FAILED.findall(log)))
+    if code != 0 and not failed:
+        raise SystemExit(f"{label}: nbgrader autograde failed ({code}):\n{log[-3000:]}")
+    return Run(label, seconds, starts, failed)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=12)
-    parser.add_argument("--repeat", type=int, default=10, help="copies of each notebook for the steady-rate run")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--students", type=int, default=25)
+    parser.add_argument("--jobs", type=int, default=2, help="sandboxes for the isolated run and msegrad grade")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="msegrad-bench-") as scratch:
         course_dir = course.make_course(Path(scratch) / "course")
         students = build_class(course_dir, args.students)
-        submitted = course_dir / "submitted"
-        print(f"{len(students)} submissions, {args.jobs} jobs, {os.cpu_count()} CPUs")
+        count = len(students)
+        print(f"{count} submissions, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
 
+        runs = [autograde(course_dir, "nbgrader alone (no execution)", NO_EXECUTION)]
+        isolated = autograde(course_dir, "isolated (default)", f"--IsolatedExecute.jobs={args.jobs}")
+        isolated_scores = course.cell_scores(course_dir)
+        in_kernel = autograde(course_dir, "in-kernel (IsolatedExecute.in_kernel)", "--IsolatedExecute.in_kernel=True")
+        in_kernel_scores = course.cell_scores(course_dir)
+        runs += [isolated, in_kernel]
         started = time.perf_counter()
-        failed = course.autograde(course_dir)
-        nbgrader_seconds = time.perf_counter() - started
-        nbgrader_scores = course.cell_scores(course_dir)
-
-        csv_path = Path(scratch) / "grades.csv"
-        started = time.perf_counter()
-        summary = batch.grade_paths([submitted], csv_path, jobs=args.jobs, force=True, progress=False)
+        summary = batch.grade_paths([course_dir / "submitted"], Path(scratch) / "grades.csv", jobs=args.jobs,
+                                    force=True, progress=False, quiet=True)
         msegrad_seconds = time.perf_counter() - started
-        rows = {row["student"]: row for row in batch.read_csv(csv_path)}
 
-        many = Path(scratch) / "many"
-        count = copies(submitted, many, args.repeat)
-        started = time.perf_counter()
-        steady = batch.grade_paths([many], Path(scratch) / "many.csv", jobs=args.jobs, force=True, progress=False)
-        steady_seconds = time.perf_counter() - started
-
-    per_nbgrader = nbgrader_seconds / len(students)
-    per_msegrad = msegrad_seconds / len(students)
-    per_steady = steady_seconds / count
-    per_warm = steady.steady_seconds_per_notebook
-    per_student_code = steady.student_seconds / count
-    print(f"nbgrader autograde : {nbgrader_seconds:7.1f} s  {per_nbgrader:6.3f} s/notebook"
-          + (f"  ({len(failed)} left for manual grading: {', '.join(failed)})" if failed else ""))
-    print(f"msegrad grade      : {msegrad_seconds:7.1f} s  {per_msegrad:6.3f} s/notebook  "
-          f"(same {len(students)} notebooks, sandbox start-up included)  ratio {per_nbgrader / per_msegrad:5.1f}x")
-    print(f"msegrad grade x{args.repeat:<3} : {steady_seconds:7.1f} s  {per_steady:6.3f} s/notebook  "
-          f"({count} notebooks)  ratio {per_nbgrader / per_steady:5.1f}x")
-    print(f"  after start-up   :            {per_warm:6.3f} s/notebook  (from the first row on)  "
-          f"ratio {per_nbgrader / per_warm:5.1f}x")
-    print(f"students' own code : {per_student_code:6.3f} s/notebook (serial)  ->  msegrad needs "
-          f"{per_steady * args.jobs / per_student_code:4.2f}x that in worker time "
-          f"({per_steady / per_student_code:4.2f}x in wall time with {args.jobs} jobs)")
-    mismatches = []
-    for student in students:
-        ours = {cell.id: float(rows[student][cell.id]) for cell in spec.GRADE_CELLS}
-        theirs = nbgrader_scores.get(student, {})
-        for cell in spec.GRADE_CELLS:
-            if abs(ours[cell.id] - float(theirs.get(cell.id, float("nan")))) > 1e-6:
-                mismatches.append(f"{student}.{cell.id}: nbgrader {theirs.get(cell.id)}, msegrad {ours[cell.id]}")
+    print(f"{'':40} {'s/notebook':>10} {'steady':>8}  (whole run; steady: after start-up)")
+    for run in runs:
+        failed = f"  ({len(run.failed)} left for manual grading)" if run.failed else ""
+        print(f"{run.label:40} {run.per_notebook(count):10.3f} {run.steady():8.3f}  "
+              f"{run.seconds:6.1f} s in all, first notebook from {run.starts[0]:.1f} s to "
+              f"{run.starts[1] if len(run.starts) > 1 else run.seconds:.1f} s{failed}")
+    print(f"{'msegrad grade (outside nbgrader)':40} {msegrad_seconds / count:10.3f} "
+          f"{summary.steady_seconds_per_notebook:8.3f}  {msegrad_seconds:6.1f} s in all")
+    print(f"isolated is {in_kernel.per_notebook(count) / isolated.per_notebook(count):.1f}x faster per notebook "
+          f"than in-kernel over the whole run, {in_kernel.steady() / isolated.steady():.1f}x at the steady rate")
+    print(f"nbgrader's own cost: {runs[0].steady():.3f} s per notebook (sanitizing, the gradebook, writing), "
+          f"{runs[0].seconds - runs[0].steady() * count:.1f} s to start")
+    mismatches = [f"{student}.{cell.id}: isolated {isolated_scores[student][cell.id]}, "
+                  f"in-kernel {in_kernel_scores.get(student, {}).get(cell.id)}"
+                  for student in students for cell in spec.GRADE_CELLS
+                  if abs(isolated_scores[student][cell.id] - in_kernel_scores.get(student, {}).get(cell.id, -1)) > 1e-6]
     if mismatches:
         print(f"score mismatches ({len(mismatches)}):")
         for line in mismatches[:30]:
             print("  " + line)
     else:
-        print(f"scores: identical for all {len(students)} students and {len(spec.GRADE_CELLS)} grade cells")
+        print(f"scores: identical in both modes for all {count} students and {len(spec.GRADE_CELLS)} grade cells")
     return 1 if mismatches else 0
 
 

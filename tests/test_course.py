@@ -1,7 +1,8 @@
 """Real nbgrader, end to end: generate_assignment -> autograde -> generate_feedback -> export.
 
 Runs once per session on a copy of the course in a temporary folder, with
-the whole sample class submitted (about 4 s per notebook).
+the whole sample class submitted; autograde is the isolated one (the
+course's sandbox), and each cell's score must equal the checks' own.
 """
 import csv
 import html as htmllib

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "render": "render the Manim videos",
     "report": "write the class report from a grades CSV",
     "gradescope": "build a Gradescope autograder bundle",
+    "kit": "build the student kit (release notebook, visible checks, README)",
 }
 
 
