@@ -10,9 +10,7 @@ may change.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import os
 import sqlite3
 from pathlib import Path
 
@@ -53,7 +51,7 @@ for _name in ("../../../gradebook.db", "{course}/gradebook.db"):
         _db.commit()
     except Exception:
         pass
-"""}, "", {"dC_dyhat": "full", "dC_dm": 0, "dC_db": "full", "sgd": "full"}),
+"""}, "", {"dC_dyhat": "answer-key", "dC_dm": "answer-key", "dC_db": "answer-key", "sgd": "answer-key"}),
     "steal_solutions": ({**STUBS, "dC_dyhat": STUBS["dC_dyhat"] + """
 import json
 for _name in ("../../../solutions/mse-gradient/mse_gradient.ipynb", "{course}/solutions/mse-gradient/mse_gradient.ipynb"):
@@ -157,13 +155,7 @@ def test_solution_earns_full_marks_and_the_release_zero(run):
     assert sum(run["scores"]["untouched"].values()) == 0
 
 
-ANSWER_KEY_PENDING = pytest.mark.xfail(
-    reason="the answer key is importable in the sandbox until the grader keeps it out (flag answer-key)",
-    strict=False)
-
-
-@pytest.mark.parametrize("attack", [pytest.param(name, marks=ANSWER_KEY_PENDING) if name == "answer_key" else name
-                                    for name in sorted(HOSTILE)])
+@pytest.mark.parametrize("attack", sorted(HOSTILE))
 def test_tampering_earns_nothing(run, attack):
     _, _, expect = HOSTILE[attack]
     cells = run["scores"][attack]
@@ -175,9 +167,9 @@ def test_tampering_earns_nothing(run, attack):
         elif wanted == "wrong":
             assert points < full(function), (attack, function, cells)
         elif wanted == "answer-key":
-            # The answer key earns nothing, or a person is asked to look before it counts.
+            # The answer key earns nothing, and a person is asked to look.
             flagged = all(_grade(run["course"], attack, cell.id)[1] for cell in spec.cells_for(function))
-            assert points == 0 or flagged, (attack, function, cells, run["rows"][attack]["flags"])
+            assert points == 0 and flagged, (attack, function, cells, run["rows"][attack]["flags"])
         else:
             assert points == wanted, (attack, function, cells)
 
@@ -217,8 +209,6 @@ def test_feedback_shows_each_check_and_hides_the_hidden_tests(run):
     assert "BEGIN HIDDEN TESTS" not in html and 'check(&quot;dC_dm_matches_autograd&quot;)' not in html
 
 
-@pytest.mark.skipif("cells" not in {f.name for f in dataclasses.fields(batch.Graded)},
-                    reason="the grader does not report each cell's output yet (Graded.cells)")
 def test_student_cells_show_their_output_and_errors(run):
     notebook = nbformat.read(course.autograded_path(run["course"], "honest_lecture_style"), as_version=4)
     printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
