@@ -287,6 +287,7 @@ class Graded:
     sgd_probe: dict | None = None
     student_seconds: float = 0.0
     cells: list = field(default_factory=list)       # per non-test code cell: {"output", "error"}
+    findings: dict = field(default_factory=dict)    # the source's findings: {function or "*": [kinds]}
 
 
 def _points(value: float) -> str:
@@ -410,8 +411,13 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
         names = ", ".join(answer["tamper"][:6])
         notes.append(f"The code replaced functions of the grader's libraries ({names}); "
                      "this cannot change the score, which is computed outside the student's process.")
+    found: dict = {}
     if findings is not None:
         results = _apply_findings(results, findings, flags, notes)
+        for finding in findings.findings:
+            kinds = found.setdefault(finding.function or "*", [])
+            if finding.kind not in kinds:
+                kinds.append(finding.kind)
     cgroup = answer.get("cgroup") or {}
     if int(cgroup.get("oom_kills") or 0) > 0:
         flags.append("memory")
@@ -426,6 +432,7 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
     graded = Graded(_row(student, results, flags, student_seconds), results, list(dict.fromkeys(flags)), notes,
                     output["head"], sgd_probe, student_seconds)
     graded.cells = answer["cells"]
+    graded.findings = found
     return graded
 
 

@@ -37,6 +37,7 @@ import os
 import queue
 import re
 import tempfile
+import textwrap
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
@@ -333,13 +334,14 @@ class IsolatedExecute(NbGraderPreprocessor):
             if flagged:
                 self.log.warning("%s's submission needs a person to look at it: %s.", student,
                                  "; ".join(REVIEW_SENTENCES[word] for word in flagged))
-        resources[RESOURCES_KEY] = {"flags": flags, "review": review_cells(nb, graded, flags)}
+        resources[RESOURCES_KEY] = {"flags": flags, "review": review_cells(nb, graded, flags),
+                                    "findings": dict(getattr(graded, "findings", None) or {})}
         return nb, resources
 
 
 def write_results(nb, graded, failure: str | None = None) -> None:
     """Each grade cell's feedback and points, and each student cell's output, into `nb` (in place)."""
-    from autograder.checks import format_result
+    from autograder.checks import INDENT, WIDTH, format_result
 
     results = {result.cell_id: result for result in (graded.results if graded is not None else [])}
     notes = _notes_by_cell(nb, graded)
@@ -358,8 +360,9 @@ def write_results(nb, graded, failure: str | None = None) -> None:
             shown = copy.copy(result)
             shown.points, shown.message = points, _text(result.message, 4000)
             text = format_result(shown)
-        for note in notes.get(grade_id, []):
-            text += f"\nNote: {note}"
+        for note in notes.get(grade_id, []):   # wrapped like the checks' own lines (feedback HTML scrolls otherwise)
+            text += "\n" + textwrap.fill(f"Note: {note}", WIDTH, subsequent_indent=INDENT, break_on_hyphens=False,
+                                         break_long_words=False)
         cell.outputs = [_stream(text), _points_output(points)]
         cell.execution_count = None
     _write_student_cells(nb, graded)
@@ -410,6 +413,16 @@ def review_cells(nb, graded, flags) -> list[str]:
         return []
     grade_ids = [cell.metadata.nbgrader.get("grade_id") for cell in nb.cells
                  if cell.get("cell_type") == "code" and utils.is_grade(cell)]
+    findings = getattr(graded, "findings", None) or {}
+    if graded is not None and "grader-error" not in flags and findings:
+        # The source reading says which functions: a notebook-wide finding ("*") is every function's.
+        functions = {function for function, kinds in findings.items() if set(kinds) & set(REVIEW_FLAGS)}
+        if functions and "*" not in functions:
+            from autograder import spec
+            return [grade_id for grade_id in grade_ids
+                    if grade_id in spec.CELLS_BY_ID and spec.CELLS_BY_ID[grade_id].function in functions]
+        if functions:
+            return grade_ids
     if graded is not None and "grader-error" not in flags:
         named = [result.cell_id for result in graded.results if result.mistake in REVIEW_FLAGS]
         if named:
@@ -430,9 +443,16 @@ class FlagForReview(NbGraderPreprocessor):
         from autograder import spec
 
         info = resources["nbgrader"]
-        why = "; ".join(REVIEW_SENTENCES[word] for word in found.get("flags", []) if word in REVIEW_SENTENCES)
-        comment = (f"Flagged for a person to review: {why}. The automatic score stands until a grader "
-                   "changes it.")
+        findings = found.get("findings") or {}
+
+        def comment_for(function: str | None) -> str:
+            # That function's findings and the notebook-wide ones; without findings, every flag.
+            words = list(findings.get(function, [])) + list(findings.get("*", [])) if findings else []
+            if "grader-error" in found.get("flags", []) or not words:
+                words += found.get("flags", [])
+            why = "; ".join(REVIEW_SENTENCES[word] for word in dict.fromkeys(words) if word in REVIEW_SENTENCES)
+            return f"Flagged for a person to review: {why}. The automatic score stands until a grader changes it."
+
         with Gradebook(info["db_url"]) as gradebook:
             functions = set()
             for grade_id in review:
@@ -449,9 +469,10 @@ class FlagForReview(NbGraderPreprocessor):
                 grade_id = cell.metadata.nbgrader.get("grade_id", "")
                 if functions and not any(grade_id.startswith(function) for function in functions):
                     continue
+                function = next((name for name in functions if grade_id.startswith(name)), None)
                 try:
                     gradebook.find_comment(grade_id, info["notebook"], info["assignment"],
-                                           info["student"]).auto_comment = comment
+                                           info["student"]).auto_comment = comment_for(function)
                 except MissingEntry:
                     continue
             gradebook.db.commit()
