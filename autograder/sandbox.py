@@ -59,7 +59,7 @@ SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/li
 # The modules of the package that exist inside the sandbox: the worker, the
 # probe engine and what it needs, and the data the release imports. What
 # computes right answers (reference, cases, judge, mistakes) is not there.
-SANDBOX_MODULES = ("__init__.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
+SANDBOX_MODULES = ("__init__.py", "config.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
                    "isolation/__init__.py", "isolation/seccomp.py")
 # The grader's answer from the sandbox is a few hundred kilobytes; nothing near this is one.
 MAX_ANSWER = 16 * 1024 * 1024
