@@ -144,3 +144,14 @@ def test_a_bad_file_stops_the_runners_with_the_key_named(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import autograder.spec"], capture_output=True, text=True,
                           env=env | {"MSEGRAD_CONFIG": str(path)}, timeout=120)
     assert done.returncode != 0 and "points.sgd_converge is not a grade cell" in done.stderr
+
+
+def test_the_readme_example_is_a_valid_file_with_every_table():
+    import re
+    import tomllib
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Changing the course.*?```toml\n(.*?)```", text, re.S).group(1)
+    raw = tomllib.loads(block)
+    assert set(raw) == set(config.DEFAULTS)
+    assert set(raw["limits"]) == set(config.DEFAULTS["limits"])
+    config.validate(raw)
