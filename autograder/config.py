@@ -1,6 +1,6 @@
 """The course's settings, read once from ``course.toml`` at the repository root.
 
-``$MSEGRAD_CONFIG`` names another file. A missing file means the defaults
+``$MSEGRAD_CONFIG`` names another file (``-``: none, the defaults). A missing file means the defaults
 below (inside the sandbox the course folder is hidden: what runs there gets
 its few settings from the grader, see ``autograder.probes``). Standard
 library only: this module also runs inside the sandbox.
@@ -21,6 +21,7 @@ except ModuleNotFoundError:   # Python 3.10
         tomllib = None
 
 VARIABLE = "MSEGRAD_CONFIG"
+NO_FILE = "-"   # $MSEGRAD_CONFIG=- : no file, the defaults (what the sandboxed worker uses)
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "course.toml"
 
 # Every key, with its default (today's values) and type. [points] and
@@ -125,6 +126,8 @@ def _due(where: str, name: str, value):
 
 def read(file: str | os.PathLike | None = None) -> dict:
     """The validated settings of `file` (default: path()); the defaults when it does not exist."""
+    if file is None and os.environ.get(VARIABLE) == NO_FILE:
+        return validate({}, "the defaults")
     file = Path(file) if file is not None else path()
     if not file.exists():
         if os.environ.get(VARIABLE) and file == path():

@@ -155,3 +155,22 @@ def test_the_readme_example_is_a_valid_file_with_every_table():
     assert set(raw) == set(config.DEFAULTS)
     assert set(raw["limits"]) == set(config.DEFAULTS["limits"])
     config.validate(raw)
+
+
+def test_msegrad_grade_uses_a_changed_file(tmp_path):
+    """Points and mistake credit reach the grade itself, through the sandbox."""
+    import csv
+    path = _write(tmp_path, "[points]\nsgd_converges = 5\n[mistakes]\nmissing_two = 0.5\n"
+                            "[limits]\ncall_seconds = 4\n")
+    notebook = ROOT / "examples" / "class" / "barbara" / "mse-gradient" / "mse_gradient.ipynb"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MSEGRAD_")}
+    out = tmp_path / "grades.csv"
+    done = subprocess.run([sys.executable, "-c", "import sys; from autograder.cli import main; sys.exit(main())", "grade", str(notebook), "--csv", str(out),
+                           "--jobs", "1"], capture_output=True, text=True, env=env | {"MSEGRAD_CONFIG": str(path)},
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert float(row["max_score"]) == 19
+    assert "dC_dm_matches_autograd=missing_two" in row["mistakes"].split()
+    assert float(row["dC_dm_matches_autograd"]) == pytest.approx(1.0, abs=0.2)   # half of 2 points
