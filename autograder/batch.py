@@ -462,8 +462,13 @@ def _apply_findings(results, analysis, flags: list, notes: list):
             out.append(result)
             continue
         first = min(found, key=lambda finding: finding.kind != "answer-key")
-        where = f" ({first.where})" if first.where else ""
-        out.append(CheckResult(result.cell_id, 0.0, result.max_points, f"{first.reason}{where}", first.kind))
+        where = f", {first.where}" if first.where else ""
+        if first.kind == "autograd":     # the judge's own words for it, with what the source showed
+            message = (f"{_judge_sentence(function, 'autograd')} (found: {first.found or 'autograd'}{where}). "
+                       "Write the formula from the derivation instead.")
+        else:
+            message = f"{first.reason}{' (' + first.where + ')' if first.where else ''}"
+        out.append(CheckResult(result.cell_id, 0.0, result.max_points, message, first.kind))
     for finding in analysis.findings:
         if finding.kind in FINDING_FLAGS:
             flags.append(FINDING_FLAGS[finding.kind])
@@ -482,6 +487,11 @@ def _inputs(seed: int) -> dict:
     for function in spec.FUNCTIONS:
         inputs.update(function_inputs(function, seed))
     return inputs
+
+
+def _judge_sentence(function: str, kind: str) -> str:
+    from autograder.judge import _sentence
+    return _sentence(function, kind)
 
 
 def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:

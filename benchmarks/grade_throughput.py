@@ -14,6 +14,9 @@ limit either way and would hide the rest), then times, in this one run:
 3. `nbgrader autograde --IsolatedExecute.in_kernel=True` (nbgrader's own
    Execute, a fresh kernel per notebook, the checks inside it);
 4. `msegrad grade` on the same submitted/ folder, for reference;
+5. `msegrad grade` on --repeat copies of every submission (125 notebooks by
+   default), the class size where its start-up no longer counts, against
+   nbgrader's in-kernel rate per notebook from step 3;
 
 and prints the seconds per notebook (whole run, and the steady rate between
 the second and the last notebook, after start-up), the ratio in-kernel /
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,6 +102,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=25)
     parser.add_argument("--jobs", type=int, default=2, help="sandboxes for the isolated run and msegrad grade")
+    parser.add_argument("--repeat", type=int, default=5, help="copies of each submission for msegrad grade's big run")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="msegrad-bench-") as scratch:
@@ -116,6 +121,16 @@ def main(argv=None) -> int:
         summary = batch.grade_paths([course_dir / "submitted"], Path(scratch) / "grades.csv", jobs=args.jobs,
                                     force=True, progress=False, quiet=True)
         msegrad_seconds = time.perf_counter() - started
+        big = Path(scratch) / "big"
+        for student in students:
+            for copy in range(args.repeat):
+                target = big / f"{student}-{copy}" / spec.ASSIGNMENT
+                target.mkdir(parents=True)
+                shutil.copy2(course_dir / "submitted" / student / spec.ASSIGNMENT / spec.NOTEBOOK, target)
+        started = time.perf_counter()
+        big_summary = batch.grade_paths([big], Path(scratch) / "big.csv", jobs=args.jobs, force=True,
+                                        progress=False, quiet=True)
+        big_seconds = time.perf_counter() - started
 
     print(f"{'':40} {'s/notebook':>10} {'steady':>8}  (whole run; steady: after start-up)")
     for run in runs:
@@ -125,6 +140,12 @@ def main(argv=None) -> int:
               f"{run.starts[1] if len(run.starts) > 1 else run.seconds:.1f} s{failed}")
     print(f"{'msegrad grade (outside nbgrader)':40} {msegrad_seconds / count:10.3f} "
           f"{summary.steady_seconds_per_notebook:8.3f}  {msegrad_seconds:6.1f} s in all")
+    big_count = big_summary.graded
+    print(f"{'msegrad grade, ' + str(big_count) + ' notebooks':40} {big_seconds / big_count:10.3f} "
+          f"{big_summary.steady_seconds_per_notebook:8.3f}  {big_seconds:6.1f} s in all")
+    print(f"msegrad grade is {in_kernel.per_notebook(count) / (big_seconds / big_count):.1f}x faster per notebook "
+          f"than nbgrader's in-kernel autograde over {big_count} notebooks, start-up included "
+          f"({in_kernel.steady() / big_summary.steady_seconds_per_notebook:.1f}x at the steady rates)")
     print(f"isolated is {in_kernel.per_notebook(count) / isolated.per_notebook(count):.1f}x faster per notebook "
           f"than in-kernel over the whole run, {in_kernel.steady() / isolated.steady():.1f}x at the steady rate")
     print(f"nbgrader's own cost: {runs[0].steady():.3f} s per notebook (sanitizing, the gradebook, writing), "

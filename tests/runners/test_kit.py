@@ -52,6 +52,8 @@ def test_sentences_are_the_grader_s():
     grader.update(mistakes.KIND_SENTENCES)
     for key, sentence in kit_checks.SENTENCES.items():
         assert grader[key] == sentence, key
+    for key, sentence in kit_checks.SGD_SENTENCES.items():
+        assert mistakes.SGD_KIND_SENTENCES[key] == sentence, key
 
 
 @pytest.mark.parametrize("student", sorted(p.name for p in CLASS_DIR.iterdir() if p.name not in PROCESS_KILLERS))

@@ -36,11 +36,30 @@ from autograder.data import B_START, M_START, lecture_data
 # cell id -> (function, points, what it checks): the release's visible test cells.
 VISIBLE = {
     "dC_dyhat_lecture_data": ("dC_dyhat", 1, "dC/dy_hat equals autograd on the lecture's eight points."),
-    "dC_dm_lecture_data": ("dC_dm", 1, "dC/dm equals autograd on the lecture's data at m = 0.9, b = 0.1."),
-    "dC_db_lecture_data": ("dC_db", 1, "dC/db equals autograd on the lecture's data at m = 0.9, b = 0.1."),
+    "dC_dm_lecture_data": ("dC_dm", 1, "dC/dm equals autograd on the lecture's data at m = 0.9, b = 0.1, "
+                                       "and on its first four points."),
+    "dC_db_lecture_data": ("dC_db", 1, "dC/db equals autograd on the lecture's data at m = 0.9, b = 0.1, "
+                                       "and on its first four points."),
     "sgd_lecture_run": ("sgd", 2, "sgd reproduces the lecture's first step and its converged line "
-                                  "(lr 0.01, 1001 steps)."),
+                                  "(lr 0.01, 1001 steps), and one step at lr 0.02 on the lecture's first four points."),
 }
+# The grader's visible cases: (label, how many of the lecture's points, how m and b are passed, lr, epochs).
+CASES = {
+    "dC_dyhat": [("the lecture's data, m and b as shape-[1] tensors", 8, "shape-[1] tensor", None, None),
+                 ("the lecture's data, m and b as floats", 8, "float", None, None)],
+    "dC_dm": [("the lecture's data, m and b as shape-[1] tensors", 8, "shape-[1] tensor", None, None),
+              ("the lecture's data, m and b as floats", 8, "float", None, None),
+              ("the lecture's first 4 points, m and b as 0-d tensors", 4, "0-d tensor", None, None)],
+    "sgd": [("the lecture's first step (epochs=1)", 8, "shape-[1] tensor", 0.01, 1),
+            ("the lecture's run (epochs=1001)", 8, "shape-[1] tensor", 0.01, 1001),
+            ("the lecture's first 4 points, lr=0.02, epochs=1", 4, "shape-[1] tensor", 0.02, 1)],
+}
+CASES["dC_db"] = CASES["dC_dm"]
+# Mistakes that scale the right gradient by a factor of n; pairs of them are named too ("a+b").
+SCALES = (("missing_two", lambda n: 0.5), ("missing_mean", lambda n: float(n)), ("double_mean", lambda n: 1.0 / n),
+          ("sign_flipped", lambda n: -1.0), ("no_two_no_mean", lambda n: n / 2.0),
+          ("n_minus_one", lambda n: n / (n - 1.0) if n > 1 else float("inf")),
+          ("integer_division", lambda n: (2 // n) * n / 2.0))
 HIDDEN_POINTS = 11   # the hidden checks' points, run when the work is graded
 NAMES = {"dC_dyhat": "dC/dy_hat", "dC_dm": "dC/dm", "dC_db": "dC/db", "sgd": "sgd"}
 LR = 0.01
@@ -104,7 +123,8 @@ SENTENCES = {
     "unknown": "does not match autograd, and matches none of the common mistakes",
 }
 # Recognised from what was returned or raised; the others compare numbers.
-KINDS = ("not_implemented", "missing", "error", "timeout", "returns_none", "wrong_type", "shape", "not_finite",
+KINDS = ("not_implemented", "missing", "error", "timeout", "returns_none", "wrong_type", "pair_length", "shape",
+         "not_finite",
          "autograd", "unknown")
 
 
@@ -213,17 +233,15 @@ def _fmt(values) -> str:
 
 # --- the cases and autograd's answers -----------------------------------------------------------
 
-def _lecture_cases():
-    """The lecture's data at float32, m and b as shape-[1] tensors and as floats (fresh copies each call)."""
-    for form in ("shape-[1] tensor", "float"):
-        def make(form=form):
-            x, y = lecture_data(torch.float32)
-            if form == "float":
-                m, b = float(M_START), float(B_START)
-            else:
-                m, b = torch.tensor([M_START]), torch.tensor([B_START])
-            return x, y, m, b
-        yield f"the lecture's data, m and b as {form}s", make
+def _make(points: int, form: str):
+    """(x, y, m, b) of a visible case: fresh copies each call."""
+    x, y = lecture_data(torch.float32)
+    x, y = x[:points].clone(), y[:points].clone()
+    if form == "float":
+        return x, y, float(M_START), float(B_START)
+    if form == "0-d tensor":
+        return x, y, torch.tensor(M_START), torch.tensor(B_START)
+    return x, y, torch.tensor([M_START]), torch.tensor([B_START])
 
 
 def _as64(value) -> torch.Tensor:
@@ -246,12 +264,15 @@ def _autograd(x, y, m, b) -> dict:
             "dC_db_terms": g_b.detach().numpy(), "n": n}
 
 
-def _gradient_candidates(function: str, truth: dict):
-    """(mistake, values) to compare a wrong gradient with: autograd's own quantities, scaled or swapped."""
+def _gradient_candidates(function: str, truth: dict, x, y, m, b):
+    """(mistake, values) to compare a wrong gradient with: autograd's own quantities, scaled, paired or moved."""
     g, n = truth[function], truth["n"]
-    for mistake, factor in (("missing_two", 0.5), ("missing_mean", n), ("double_mean", 1.0 / n),
-                            ("sign_flipped", -1.0), ("no_two_no_mean", n / 2.0)):
-        yield mistake, factor * g
+    for mistake, factor in SCALES:
+        yield mistake, factor(n) * g
+    for index, (first, one) in enumerate(SCALES):
+        for second, other in SCALES[index + 1:]:
+            yield f"{first}+{second}", one(n) * other(n) * g
+    yield "integer_division", np.floor(g)
     yield "returns_cost", np.array([truth["cost"]])
     if function == "dC_dyhat":
         yield "summed_over_instances", np.array([g.sum()])
@@ -261,9 +282,12 @@ def _gradient_candidates(function: str, truth: dict):
         yield "has_x", truth["dC_dm"]
     if function in ("dC_dm", "dC_db"):
         yield "per_instance", truth[f"{function}_terms"]
+        yield "swapped_m_b", _autograd(x, y, b, m)[function]
+        notebook_x, notebook_y = lecture_data(torch.float32)
+        yield "global_data", _autograd(notebook_x, notebook_y, m, b)[function]
 
 
-def _judge_gradient(function: str, value, truth: dict):
+def _judge_gradient(function: str, value, truth: dict, inputs):
     """(passed, kind, detail)."""
     if value is None:
         return False, "returns_none", "returned None"
@@ -278,16 +302,17 @@ def _judge_gradient(function: str, value, truth: dict):
     if not np.all(np.isfinite(got)):
         return False, "not_finite", f"returned {_fmt(got)}"
 
-    def close(candidate):
+    def close(candidate, to=None):
+        to = got if to is None else to
         candidate = np.asarray(candidate, dtype=float).reshape(-1)
-        return candidate.size == got.size and float(np.max(np.abs(got - candidate))) / scale <= TOL_GRADIENT
+        return candidate.size == to.size and float(np.max(np.abs(to - candidate))) / scale <= TOL_GRADIENT
 
     if close(expected):
         shape = tuple(value.shape) if hasattr(value, "shape") else ()
         if function == "dC_dyhat" and shape != (n,):
             return False, "shape", f"returned shape {shape}; dC/dy_hat must have y_hat's shape ({n},)"
         return True, None, "matches autograd"
-    for mistake, candidate in _gradient_candidates(function, truth):
+    for mistake, candidate in _gradient_candidates(function, truth, *inputs):
         if close(candidate):
             return False, mistake, f"expected {_fmt(expected)}, got {_fmt(got)}"
     if got.size == n * n:
@@ -332,10 +357,15 @@ def _descent_candidates(x, y, m, b, lr, epochs):
                                  LR, LECTURE_STEPS)
     if epochs != LECTURE_STEPS - 1:
         yield "ignores_epochs", _descend(x, y, m, b, lr, LECTURE_STEPS - 1)
+    if lr != LR:
+        yield "ignores_lr", _descend(x, y, m, b, LR, epochs)
     if epochs > 0:
         yield "unchanged", (float(_as64(m)), float(_as64(b)))
     expected = _descend(x, y, m, b, lr, epochs)
     yield "swapped", (expected[1], expected[0])
+    notebook_x, notebook_y = lecture_data(torch.float32)
+    if len(x) != len(notebook_x):
+        yield "sgd_global_data", _descend(notebook_x, notebook_y, m, b, lr, epochs)
 
 
 class _Gradient:
@@ -358,12 +388,19 @@ class _Gradient:
 def _judge_descent(value, x, y, m, b, lr, epochs):
     if value is None:
         return False, "returns_none", "returned None"
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        return False, "wrong_type", f"returned {type(value).__name__}; return the pair (m, b)"
-    pair = [_numbers(part) for part in value]
-    if any(part is None or part.size != 1 for part in pair):
-        return False, "wrong_type", "returned a pair that is not two numbers"
-    got = np.array([pair[0][0], pair[1][0]])
+    if isinstance(value, (tuple, list)):
+        pair = [_numbers(part) for part in value]
+        if len(value) != 2:
+            return False, "pair_length", f"returned {len(value)} value{'s' if len(value) != 1 else ''}; return (m, b)"
+        if any(part is None or part.size != 1 for part in pair):
+            return False, "wrong_type", "returned a pair that is not two numbers"
+        got = np.array([pair[0][0], pair[1][0]])
+    else:
+        got = _numbers(value)           # a tensor or array of two numbers is the pair too
+        if got is None:
+            return False, "wrong_type", f"returned a {type(value).__name__}; return (m, b)"
+        if got.size != 2:
+            return False, "pair_length", f"returned {got.size} value{'s' if got.size != 1 else ''}; return (m, b)"
     expected = np.array(_descend(x, y, m, b, lr, epochs))
     detail = f"expected (m, b) = ({expected[0]:.7g}, {expected[1]:.7g}), got ({got[0]:.7g}, {got[1]:.7g})"
     if not np.all(np.isfinite(got)):
@@ -379,27 +416,47 @@ def _judge_descent(value, x, y, m, b, lr, epochs):
 
 # --- one check ---------------------------------------------------------------------------------
 
+# What sgd's words say instead (sgd is graded by its path, never against autograd).
+SGD_SENTENCES = {
+    "wrong_type": "does not return the pair (m, b)",
+    "pair_length": "does not return the pair (m, b)",
+    "unknown": "does not follow the reference descent path, and matches none of the common mistakes",
+}
+
+
 def _sentence(function: str, kind: str) -> str:
+    if function == "sgd" and kind in SGD_SENTENCES:
+        return f"sgd {SGD_SENTENCES[kind]}"
     return f"{NAMES[function]} {SENTENCES.get(kind, SENTENCES['unknown'])}"
 
 
-def _summary(cell_id: str, function: str, points: float, labels, outcomes, what: str) -> Result:
-    passed = sum(1 for ok, _, _ in outcomes if ok)
-    total = len(outcomes)
-    earned = round(points * passed / total, 2) if total else 0.0
-    if passed == total:
-        return Result(cell_id, earned, points, f"{NAMES[function]} {what} on all {total} cases.")
+def _summary(cell_id: str, function: str, points: float, labels, outcomes, what: str, same=()) -> Result:
+    """Points and words, as the grader gives them: a named mistake earns nothing, and a case that
+    cannot tell the named mistake from the right answer does not count."""
     failures = [(label, kind, detail) for label, (ok, kind, detail) in zip(labels, outcomes) if not ok]
+    total = len(outcomes)
+    if not failures:
+        return Result(cell_id, float(points), points, f"{NAMES[function]} {what} on all {total} cases.")
     kinds = [kind for _, kind, _ in failures]
     kind = max(set(kinds), key=lambda k: (kinds.count(k), -kinds.index(k)))
     label, _, detail = next(f for f in failures if f[1] == kind)
+    named = kind not in KINDS and len(set(kinds)) == 1
+    silent = [index for index, (ok, _, _) in enumerate(outcomes) if ok and named and index < len(same)
+              and same[index](kind)]
+    counted = total - len(silent)
+    passed = sum(1 for ok, _, _ in outcomes if ok) - len(silent)
+    earned = 0.0 if named or not counted else round(points * passed / counted, 2)
+    more = ""
+    if silent:
+        more = (f" ({len(silent)} more cannot tell this mistake from the right answer and "
+                f"{'does' if len(silent) == 1 else 'do'} not count)")
     sentence = _sentence(function, kind)
     if kind in ("not_implemented", "missing"):
         message = sentence
     elif kind in KINDS:
-        message = f"{passed}/{total} cases pass. {sentence}: {detail}, on {label}."
+        message = f"{passed}/{counted} cases pass{more}. {sentence}: {detail}, on {label}."
     else:
-        message = f"{passed}/{total} cases pass. {sentence} ({detail}, on {label}.)"
+        message = f"{passed}/{counted} cases pass{more}. {sentence} ({detail}, on {label}.)"
     return Result(cell_id, earned, points, message, kind)
 
 
@@ -413,21 +470,18 @@ def run_check(cell_id: str, namespace: dict) -> Result:
     if not callable(function):
         return Result(cell_id, 0.0, points, f"{function_name} {SENTENCES['missing'].split(': ', 1)[1]}", "missing")
     used = _names_in(function)
-    labels, outcomes = [], []
+    labels, outcomes, same = [], [], []      # same[i](kind): the case cannot tell `kind` from the right answer
     if function_name == "sgd":
         saved = {name: namespace.get(name) for name in ("dC_dm", "dC_db")}
         namespace.update(dC_dm=_Gradient("m"), dC_db=_Gradient("b"))
         try:
-            x, y = lecture_data(torch.float32)
-            for epochs, label in ((1, "the lecture's first step (epochs=1)"),
-                                  (LECTURE_STEPS, f"the lecture's run (epochs={LECTURE_STEPS})")):
-                args = (*lecture_data(torch.float32), torch.tensor([M_START]), torch.tensor([B_START]))
-                value, failure, calls = _call(function, args, {"lr": LR, "epochs": epochs})
+            for label, points_used, form, lr, epochs in CASES["sgd"]:
+                value, failure, calls = _call(function, _make(points_used, form), {"lr": lr, "epochs": epochs})
                 used.update(calls)
                 labels.append(label)
-                outcomes.append((False, *failure) if failure else
-                                _judge_descent(value, x, y, torch.tensor([M_START]), torch.tensor([B_START]),
-                                               LR, epochs))
+                x, y, m, b = _make(points_used, form)
+                outcomes.append((False, *failure) if failure else _judge_descent(value, x, y, m, b, lr, epochs))
+                same.append(lambda kind, case=(x, y, m, b, lr, epochs): _descent_same(kind, *case))
                 if failure and failure[0] == "timeout":
                     break
         finally:
@@ -437,11 +491,11 @@ def run_check(cell_id: str, namespace: dict) -> Result:
                 else:
                     namespace[name] = value
         if used:
-            return Result(cell_id, 0.0, points, f"sgd uses autograd (found: {', '.join(sorted(used))}): update m "
-                          "and b with the gradients from your own dC_dm and dC_db.", "autograd")
-        return _summary(cell_id, function_name, points, labels, outcomes, "reaches the expected parameters")
-    for label, make in _lecture_cases():
-        x, y, m, b = make()
+            return Result(cell_id, 0.0, points, f"sgd lets torch compute the gradient (found: {', '.join(sorted(used))}): "
+                          "update m and b with the gradients from your own dC_dm and dC_db.", "autograd")
+        return _summary(cell_id, function_name, points, labels, outcomes, "reaches the expected parameters", same)
+    for label, points_used, form, _, _ in CASES[function_name]:
+        x, y, m, b = _make(points_used, form)
         truth = _autograd(x, y, m, b)
         args = ((m * x + b).reshape(-1), y) if function_name == "dC_dyhat" else (x, y, m, b)
         value, failure, calls = _call(function, args)
@@ -449,13 +503,35 @@ def run_check(cell_id: str, namespace: dict) -> Result:
         if isinstance(value, torch.Tensor) and value.requires_grad:
             used.add("requires_grad")
         labels.append(label)
-        outcomes.append((False, *failure) if failure else _judge_gradient(function_name, value, truth))
+        outcomes.append((False, *failure) if failure else _judge_gradient(function_name, value, truth, (x, y, m, b)))
+        same.append(lambda kind, case=(x, y, m, b), truth=truth: _gradient_same(function_name, kind, truth, case))
         if failure and failure[0] == "timeout":
             break
     if used:
         return Result(cell_id, 0.0, points, f"{_sentence(function_name, 'autograd')} (found: "
                       f"{', '.join(sorted(used))}). Write the formula from the derivation instead.", "autograd")
-    return _summary(cell_id, function_name, points, labels, outcomes, "matches autograd")
+    return _summary(cell_id, function_name, points, labels, outcomes, "matches autograd", same)
+
+
+def _gradient_same(function: str, kind: str, truth: dict, case) -> bool:
+    """Whether the mistake `kind` gives the right answer on this case (n = 1 for a missing 1/n, say)."""
+    expected = np.asarray(truth[function], dtype=float).reshape(-1)
+    scale = max(float(np.max(np.abs(expected))), 1e-300)
+    for mistake, candidate in _gradient_candidates(function, truth, *case):
+        candidate = np.asarray(candidate, dtype=float).reshape(-1)
+        if mistake == kind and candidate.size == expected.size and np.all(np.isfinite(candidate)) \
+                and float(np.max(np.abs(candidate - expected))) / scale <= TOL_GRADIENT:
+            return True
+    return False
+
+
+def _descent_same(kind: str, x, y, m, b, lr, epochs) -> bool:
+    expected = np.array(_descend(x, y, m, b, lr, epochs))
+    for mistake, candidate in _descent_candidates(x, y, m, b, lr, epochs):
+        candidate = np.asarray(candidate, dtype=float)
+        if mistake == kind and np.all(np.isfinite(candidate)) and float(np.max(np.abs(candidate - expected))) <= TOL_DESCENT:
+            return True
+    return False
 
 
 WIDTH = 100
