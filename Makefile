@@ -52,6 +52,7 @@ $(VENV)/.installed: pyproject.toml scripts/system-packages.sh scripts/install-to
 
 # Regenerate the student release from solutions/ (commit the result).
 exercises: setup
+	$(BIN)/python -m autograder.points
 	$(BIN)/python -m autograder.release
 
 # What students receive: the release notebook, the visible checks, a README.

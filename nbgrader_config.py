@@ -17,6 +17,7 @@ c.CourseDirectory.release_directory = "exercises"
 # as `msegrad grade` (autograder/runners/nbgrader.py), not in the student's
 # kernel: the checks, the gradebook and the solutions are out of its reach.
 c.Autograde.sanitize_preprocessors = [
+    "autograder.runners.nbgrader.SetDueDate",       # course.toml's deadline.due, into the gradebook
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -38,11 +39,16 @@ c.Autograde.autograde_preprocessors = [
 # change the checks, write the gradebook and read the solutions there.
 c.IsolatedExecute.in_kernel = False
 
+# Late submissions lose course.toml's deadline.late_penalty_per_day per day late.
+c.AssignLatePenalties.plugin_class = "autograder.runners.nbgrader.CourseLatePolicy"
+
 # Used only with in_kernel = True: the student's kernel, and its time limit.
 c.Execute.kernel_name = "python3"
-# Per cell. The checks bound each call of a student's function at 10 s, and
-# an sgd check makes a handful of calls; 120 s is never reached by honest work.
-c.Execute.timeout = 120
+# Per cell: twice course.toml's limits.function_seconds (one function's checks,
+# each call bounded by limits.call_seconds), never reached by honest work.
+from autograder import config as _course  # noqa: E402
+
+c.Execute.timeout = int(2 * _course.get("limits", "function_seconds"))
 c.Execute.interrupt_on_timeout = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

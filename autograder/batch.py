@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from autograder import notebook, spec
+from autograder import config, notebook, spec
 from autograder.isolation import protocol
 from autograder.sandbox import Mode, Options, Sandbox, SandboxError, WorkerDied, choose_mode
 
@@ -57,16 +57,17 @@ class Submission:
 class Limits:
     """Per-submission limits handed to the worker (seconds, megabytes, processes, bytes)."""
 
-    function_timeout: float = 60.0
-    top_timeout: float = 30.0
-    memory_mb: int = 1024
-    nproc: int = 32
+    # Defaults from course.toml's [limits].
+    function_timeout: float = field(default_factory=lambda: config.get("limits", "function_seconds"))
+    top_timeout: float = field(default_factory=lambda: config.get("limits", "top_level_seconds"))
+    memory_mb: int = field(default_factory=lambda: config.get("limits", "memory_mb"))
+    nproc: int = field(default_factory=lambda: config.get("limits", "processes"))
     fsize_mb: int = 16
     output_limit: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides) -> "Limits":
-        """Defaults, then $MSEGRAD_TIMEOUT / $MSEGRAD_TOP_TIMEOUT / $MSEGRAD_MEMORY_MB, then overrides."""
+        """course.toml, then $MSEGRAD_TIMEOUT / $MSEGRAD_TOP_TIMEOUT / $MSEGRAD_MEMORY_MB, then overrides."""
         limits = cls()
         for name, variable, kind in (("function_timeout", "MSEGRAD_TIMEOUT", float),
                                      ("top_timeout", "MSEGRAD_TOP_TIMEOUT", float),
@@ -504,7 +505,7 @@ def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> di
     """What the sandbox gets for one submission: its code, every case's inputs, the limits (no student id)."""
     return {"cells": cells, "functions": list(spec.FUNCTIONS), "cases": _inputs(seed),
             "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
-            "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
+            "call_seconds": float(config.get("limits", "call_seconds")), "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
             "output_limit": limits.output_limit}
 
 

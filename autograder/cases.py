@@ -16,16 +16,22 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
-from autograder import inputs, reference, spec
+from autograder import config, inputs, reference, spec
 from autograder.inputs import DTYPES, PARAM_FORMS  # noqa: F401
 
-DEFAULT_SEED = 20261127
+# The numbers below are course.toml's [grading] and [cases].
+_CASES = config.settings()["cases"]
+DEFAULT_SEED = config.get("grading", "seed")
 # The visible checks' second data set: the lecture's first points, and a second lr.
-SUBSET = 4
-SUBSET_LR = 0.02
-# sgd_converges' random runs: epochs = VALLEY_TAUS time constants of the valley's floor (see _valley_start).
-VALLEY_TAUS = 2.0
-VALLEY_MIN_EPOCHS, VALLEY_MAX_EPOCHS = 20, 400
+SUBSET = _CASES["subset"]
+SUBSET_LR = _CASES["subset_lr"]
+# The hidden gradient checks' random data: (n, x scale) pairs.
+GRADIENT_SIZES = tuple(zip(_CASES["gradient_sizes"], _CASES["gradient_scales"]))
+# sgd_converges' random runs: (n, lr as a fraction of the largest stable lr).
+CONVERGES_RUNS = tuple(zip(_CASES["converges_sizes"], _CASES["converges_lr_fractions"]))
+# sgd_converges' epochs = VALLEY_TAUS time constants of the valley's floor (see _valley_start).
+VALLEY_TAUS = _CASES["valley_taus"]
+VALLEY_MIN_EPOCHS, VALLEY_MAX_EPOCHS = _CASES["valley_min_epochs"], _CASES["valley_max_epochs"]
 
 
 def seed_from_env(seed: int | None = None) -> int:
@@ -152,9 +158,7 @@ def _build_gradient_cases(cell_id: str, seed: int) -> list[GradientCase]:
         return cases
     rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
     cases = []
-    sizes = (1, 2, 3, 8, 17, 64, 257)
-    scales = (1e-2, 1.0, 1.0, 10.0, 1.0, 3.0, 100.0)
-    for index, (n, scale) in enumerate(zip(sizes, scales)):
+    for index, (n, scale) in enumerate(GRADIENT_SIZES):
         x, y = _random_line_data(rng, n, scale)
         m, b = rng.normal(0, 3), rng.normal(0, 3)
         dtype = "float64" if index % 2 == 0 else "float32"
@@ -181,23 +185,25 @@ def descent_cases(cell_id: str, seed: int | None = None) -> list[DescentCase]:
         ]
     rng = np.random.default_rng([seed_from_env(seed), _cell_salt(cell_id)])
     if cell_id == "sgd_first_steps":
-        x, y = _random_line_data(rng, 12, 2.0)
+        n = _CASES["first_steps_size"]
+        x, y = _random_line_data(rng, n, 2.0)
         m, b = rng.normal(0, 2), rng.normal(0, 2)
-        lr = 0.3 * reference.max_stable_lr(x)
-        cases = [DescentCase(f"random data (n=12), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
+        lr = _CASES["first_steps_lr_fraction"] * reference.max_stable_lr(x)
+        cases = [DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
                  for k in (0, 1, 2, 3)]
-        cases.append(DescentCase(f"random data (n=12), lr={lr:.4g}, epochs=2, m and b as 0-d tensors",
+        cases.append(DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs=2, m and b as 0-d tensors",
                                  x, y, m, b, lr, 2, "float64", "0-d tensor"))
         return cases
     if cell_id == "sgd_cost_decreases":
-        x, y = _random_line_data(rng, 20, 1.5)
+        n = _CASES["cost_decreases_size"]
+        x, y = _random_line_data(rng, n, 1.5)
         m, b = rng.normal(0, 2), rng.normal(0, 2)
-        lr = 0.4 * reference.max_stable_lr(x)
-        return [DescentCase(f"random data (n=20), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
-                for k in range(0, 9)]
+        lr = _CASES["cost_decreases_lr_fraction"] * reference.max_stable_lr(x)
+        return [DescentCase(f"random data (n={n}), lr={lr:.4g}, epochs={k}", x, y, m, b, lr, k)
+                for k in range(0, _CASES["cost_decreases_epochs"] + 1)]
     if cell_id == "sgd_converges":
         cases = []
-        for n, fraction in ((30, 0.5), (12, 0.7)):
+        for n, fraction in CONVERGES_RUNS:
             x, y = _random_line_data(rng, n, 1.0, offset=1.0)
             lr = fraction * reference.max_stable_lr(x)
             m, b, epochs = _valley_start(rng, x, y, lr)

@@ -29,13 +29,14 @@ import textwrap
 import time
 import warnings
 
-from autograder import judge, probes, spec
+from autograder import config, judge, probes, spec
 from autograder.cases import cell_inputs
 
 # Wall-clock bound on one check's child. Each call inside is bounded at
 # probes.CALL_SECONDS and a timeout stops the rest, so only code that ignores
 # the alarm reaches this.
-CHILD_SECONDS = 60.0
+# course.toml's limits.function_seconds, the same bound as one function's checks in `msegrad grade`.
+CHILD_SECONDS = float(config.get("limits", "function_seconds"))
 # Extra address space the child may map beyond what the kernel already has:
 # ample for any honest answer, far below what would hurt the machine.
 CHILD_EXTRA_MEMORY = 2 << 30

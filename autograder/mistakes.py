@@ -14,14 +14,14 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import reference
+from autograder import config, reference
 from autograder.data import X_LECTURE, Y_LECTURE
 
 # What a case explained by a named mistake earns, as a fraction of a passing
-# case (mistake id -> fraction). Every named mistake earns nothing today; a
-# course that wants, say, half credit for a missing 2 sets it here. A pair of
-# mistakes earns the product of the two.
-MISTAKE_CREDIT: dict[str, float] = {}
+# case (mistake id -> fraction): course.toml's [mistakes]. A mistake not listed
+# earns nothing; a course that wants, say, half credit for a missing 2 sets
+# `missing_two = 0.5` there. A pair of mistakes earns the product of the two.
+MISTAKE_CREDIT: dict[str, float] = dict(config.settings()["mistakes"])
 DEFAULT_CREDIT = 0.0
 
 
@@ -408,3 +408,16 @@ DESCENT_MISTAKES = (
                    "x and y that sgd receives to dC_dm and dC_db (the hidden checks pass other data).",
                    lambda c, x, y, m, b: _run(_X_NOTEBOOK, _Y_NOTEBOOK, m, b, c.lr, c.epochs)),
 )
+
+
+def _check_configured_credit() -> None:
+    """course.toml's [mistakes] may only name catalogued mistakes."""
+    known = ({mistake.id for mistake in GRADIENT_MISTAKES} | {mistake.id for mistake in DESCENT_MISTAKES}
+             | set(KIND_SENTENCES) | set(SGD_KIND_SENTENCES))
+    for name in MISTAKE_CREDIT:
+        if name not in known:
+            raise config.ConfigError(f"{config.path()}: mistakes.{name} is not a catalogued mistake; "
+                                     f"expected one of {', '.join(sorted(known))}")
+
+
+_check_configured_credit()

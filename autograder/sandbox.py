@@ -59,8 +59,11 @@ SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/li
 # The modules of the package that exist inside the sandbox: the worker, the
 # probe engine and what it needs, and the data the release imports. What
 # computes right answers (reference, cases, judge, mistakes) is not there.
-SANDBOX_MODULES = ("__init__.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
+SANDBOX_MODULES = ("__init__.py", "config.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
                    "isolation/__init__.py", "isolation/seccomp.py")
+# The worker never reads course.toml (hidden from it, or closed to nobody): what
+# it needs of it comes in the request (autograder.config.NO_FILE).
+WORKER_ENV = {"MSEGRAD_CONFIG": "-"}
 # The grader's answer from the sandbox is a few hundred kilobytes; nothing near this is one.
 MAX_ANSWER = 16 * 1024 * 1024
 # The zygote forks within this (milliseconds, unless the machine is stalled).
@@ -239,6 +242,7 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    env.update(WORKER_ENV)
     env.update(options.env)
     for key, value in env.items():
         argv += ["--setenv", key, str(value)]
@@ -416,7 +420,7 @@ class Sandbox:
             argv = bwrap_command(self.mode.name, command, self.options)
         else:
             argv = ["env", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
-                    *(f"{key}={value}" for key, value in self.options.env.items())] + command
+                    *(f"{key}={value}" for key, value in {**WORKER_ENV, **self.options.env}.items())] + command
         log = subprocess_log()
         try:
             self.process = _spawn(self.mode.name, argv, None, theirs.fileno(), log)

@@ -7,7 +7,9 @@ in the grader). Cell ids begin with the function they grade.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from autograder import config
 
 FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db", "sgd")
 ASSIGNMENT = "mse-gradient"
@@ -47,6 +49,21 @@ GRADE_CELLS = (
               "sgd reaches the expected parameters on other data, learning rates and epoch counts."),
 )
 
+
+
+def _with_configured_points(cells):
+    """The cells with course.toml's [points]; a name there that is no grade cell is an error."""
+    points = config.settings()["points"]
+    known = {cell.id for cell in cells}
+    for name in points:
+        if name not in known:
+            raise config.ConfigError(f"{config.path()}: points.{name} is not a grade cell; "
+                                     f"expected one of {', '.join(sorted(known))}")
+    return tuple(replace(cell, points=points.get(cell.id, cell.points)) for cell in cells)
+
+
+# The points above are the defaults; course.toml's [points] sets them.
+GRADE_CELLS = _with_configured_points(GRADE_CELLS)
 CELLS_BY_ID = {cell.id: cell for cell in GRADE_CELLS}
 MAX_SCORE = float(sum(cell.points for cell in GRADE_CELLS))
 

@@ -89,6 +89,7 @@ STEP_SECONDS = 5.0
 DEFAULTS = {
     "top_timeout": 30.0,       # wall seconds for all top-level cells
     "function_timeout": 60.0,  # wall seconds for one function's probe (all its cells)
+    "call_seconds": 10.0,      # wall seconds for one call of a student's function inside it
     "memory_mb": 1024,         # address space beyond the warm worker's own
     "nproc": 32,               # processes of the submission (its own user namespace)
     "fsize_mb": 16,            # largest file a student may write
@@ -931,6 +932,9 @@ def _read_request(fd: int) -> dict:
     request = json.loads(b"".join(chunks))
     for key, value in DEFAULTS.items():
         request.setdefault(key, value)
+    # The course's file is hidden in the sandbox: the grader sends the bound on one call.
+    from autograder import probes
+    probes.set_call_seconds(float(request["call_seconds"]))
     return request
 
 

@@ -36,6 +36,13 @@ SAMPLES = {
 }
 NOT_JSON = "not-json"          # a file named .ipynb that is not a notebook
 NO_NOTEBOOK = "no-notebook"    # no .ipynb at all
+LATE = "late"                  # ada's notebook, submitted a day and a half after course.toml's due date
+
+
+def _metadata(root: Path, created_at: str) -> None:
+    """What Gradescope writes beside submission/ (its own due date differs: the course's wins)."""
+    (root / "submission_metadata.json").write_text(json.dumps(
+        {"created_at": created_at, "assignment": {"due_date": "2030-01-01T00:00:00.000000-08:00"}}))
 
 
 def _public(version: str) -> str:
@@ -79,6 +86,10 @@ def graded(bundle, tmp_path_factory):
         shutil.copy(source, root / "submission" / spec.NOTEBOOK)
         roots[student] = root
         notebooks.append(source)
+    _metadata(roots["ada"], "2027-01-15T23:58:00.000000+00:00")
+    roots[LATE] = _fake_root(base / LATE, bundle)
+    shutil.copy(CLASS / "ada" / spec.ASSIGNMENT / spec.NOTEBOOK, roots[LATE] / "submission" / spec.NOTEBOOK)
+    _metadata(roots[LATE], "2027-01-17T11:59:00.000000+00:00")
     roots[NOT_JSON] = _fake_root(base / NOT_JSON, bundle)
     (roots[NOT_JSON] / "submission" / spec.NOTEBOOK).write_text("%PDF-1.4 a printout, not a notebook\n")
     copy = base / "class" / NOT_JSON / spec.ASSIGNMENT / spec.NOTEBOOK
@@ -370,3 +381,37 @@ def test_when_nobody_cannot_run_python_grading_goes_on_as_root_and_says_so(tmp_p
     assert result["score"] == spec.MAX_SCORE
     assert result["extra_data"]["unsandboxed"]["student_code_user"] == "root"
     assert "nobody cannot run" in capsys.readouterr().err
+
+
+def test_the_bundle_carries_the_course_settings(bundle):
+    from autograder import config
+    with zipfile.ZipFile(bundle) as archive:
+        assert archive.read(gradescope.COURSE_NAME) == config.path().read_bytes()
+
+
+def test_a_late_submission_loses_the_course_s_penalty_per_day(graded):
+    from autograder import config
+    deadline = config.settings()["deadline"]
+    on_time, late = graded["results"]["ada"], graded["results"][LATE]
+    assert on_time["extra_data"]["late"]["days"] == 0 and on_time["score"] == spec.MAX_SCORE
+    _validator().validate(late)
+    assert late["extra_data"]["late"]["days"] == 2
+    kept = 1 - 2 * deadline["late_penalty_per_day"]
+    assert late["score"] == pytest.approx(spec.MAX_SCORE * kept)
+    assert sum(test["score"] for test in late["tests"]) == spec.MAX_SCORE   # each check keeps its points
+    assert late["output"].startswith("**Late by 2 days**")
+
+
+@pytest.mark.parametrize("created_at, days, factor", [
+    ("2027-01-15T23:59:00Z", 0, 1.0), ("2027-01-16T00:00:01Z", 1, 0.9),
+    ("2027-01-18T23:59:00Z", 3, 0.7), ("2027-01-18T23:59:01Z", 4, 0.0),
+])
+def test_the_late_policy_counts_a_part_of_a_day_as_a_day(tmp_path, monkeypatch, created_at, days, factor):
+    from autograder import config
+    monkeypatch.setattr(config, "_settings", config.validate({"deadline": {
+        "due": "2027-01-15T23:59:00Z", "late_penalty_per_day": 0.1, "late_days_max": 3}}))
+    (tmp_path / "submission_metadata.json").write_text(json.dumps({"created_at": created_at}))
+    results = {"score": 10.0, "output": "", "extra_data": {}}
+    gradescope.apply_late_policy(results, tmp_path)
+    assert results["extra_data"]["late"]["days"] == days
+    assert results["score"] == pytest.approx(10.0 * factor)

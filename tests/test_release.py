@@ -52,3 +52,39 @@ def test_notebook_math_uses_the_notation_table():
     markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
     for name in ("model", "cost", "u", "dC_du", "du_dyhat", "dC_dyhat", "dyhat_dm", "dC_dm", "dyhat_db", "dC_db"):
         assert EQUATIONS[name] in markdown, name
+
+
+def test_solution_points_follow_course_toml():
+    from autograder import points
+    assert points.main(["--check"]) == 0, "run `python -m autograder.points`, then `make exercises`"
+    notebook = nbformat.read(points.SOLUTION, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in spec.CELLS_BY_ID and cell.metadata.nbgrader.get("grade"):
+            kind = "Visible" if spec.CELLS_BY_ID[grade_id].visible else "Hidden"
+            assert f"# {kind} check ({points.points_text(spec.CELLS_BY_ID[grade_id].points)})" in cell.source
+
+
+def test_the_points_command_rewrites_the_notebook_from_the_config(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from autograder import points
+    copy = tmp_path / spec.NOTEBOOK
+    shutil.copyfile(points.SOLUTION, copy)
+    config = tmp_path / "course.toml"
+    config.write_text("[points]\nsgd_converges = 5\ndC_dm_lecture_data = 1.5\n")
+    env = dict(os.environ, MSEGRAD_CONFIG=str(config))
+    command = [sys.executable, "-m", "autograder.points", "--notebook", str(copy)]
+    assert subprocess.run(command + ["--check"], env=env, capture_output=True).returncode == 1
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(command + ["--check"], env=env, capture_output=True).returncode == 0
+    cells = {c.metadata.nbgrader.grade_id: c for c in nbformat.read(copy, as_version=4).cells
+             if c.metadata.get("nbgrader", {}).get("grade")}
+    assert cells["sgd_converges"].metadata.nbgrader.points == 5
+    assert "# Hidden check (5 points)" in cells["sgd_converges"].source
+    assert cells["dC_dm_lecture_data"].metadata.nbgrader.points == 1.5
+    assert "# Visible check (1.5 points)" in cells["dC_dm_lecture_data"].source
+    assert cells["sgd_lecture_run"].metadata.nbgrader.points == 2

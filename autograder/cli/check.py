@@ -12,10 +12,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from autograder import spec
+from autograder import config, spec
 from autograder.notebook import NotebookError, answer_cells
 
-TOP_LEVEL_SECONDS = 60
+# Each code cell of the notebook; course.toml's limits.top_level_seconds, the grader's bound on all of them.
+TOP_LEVEL_SECONDS = config.get("limits", "top_level_seconds")
 
 
 def add_parser(subparsers):

@@ -30,11 +30,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="regrade everyone, overwriting the CSV")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random check cases (default: $MSEGRAD_SEED or the course's)")
     parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="seconds for one function's checks (default 60, or $MSEGRAD_TIMEOUT)")
+                        help="seconds for one function's checks (default: $MSEGRAD_TIMEOUT, or course.toml's limits.function_seconds)")
     parser.add_argument("--top-timeout", type=float, default=None, metavar="S",
-                        help="seconds for the notebook's top-level code (default 30, or $MSEGRAD_TOP_TIMEOUT)")
+                        help="seconds for the notebook's top-level code (default: $MSEGRAD_TOP_TIMEOUT, or course.toml's limits.top_level_seconds)")
     parser.add_argument("--memory-mb", type=int, default=None, metavar="MB",
-                        help="memory a submission may allocate (default 1024, or $MSEGRAD_MEMORY_MB)")
+                        help="memory a submission may allocate (default: $MSEGRAD_MEMORY_MB, or course.toml's limits.memory_mb)")
     parser.add_argument("--gradebook", metavar="DB",
                         help="nbgrader's gradebook.db: list students whose nbgrader score is higher than the isolated one")
     parser.add_argument("--write-gradebook", action="store_true",

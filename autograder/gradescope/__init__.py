@@ -35,6 +35,8 @@ ROOT_VARIABLE = "MSEGRAD_GRADESCOPE_ROOT"
 HERE = Path(__file__).resolve().parent
 SCHEMA_PATH = HERE / "results.schema.json"
 CONFIG_NAME = "msegrad.json"          # the bundle's grading settings, next to setup.sh
+COURSE_NAME = "course.toml"           # the course's settings (autograder.config), next to it
+METADATA_NAME = "submission_metadata.json"   # what Gradescope says about the submission, in the root
 SOURCE_DIR = "msegrad"                # the package's source inside the bundle
 # The project's runtime dependencies, pinned at bundle time to the versions
 # that graded here (torch comes separately: a CPU build from its own index).
@@ -127,6 +129,10 @@ mkdir -p "$ROOT/results"
 chmod 700 "$ROOT/results"
 rm -f "$RESULTS"
 cd "$ROOT"
+# The course's settings travel in the bundle: points, limits, cases, deadline.
+if [ -z "${MSEGRAD_CONFIG:-}" ] && [ -f "$ROOT/source/course.toml" ]; then
+  export MSEGRAD_CONFIG="$ROOT/source/course.toml"
+fi
 status=0
 "$ROOT/venv/bin/python" -I -c 'import sys; from autograder.gradescope import main; sys.exit(main())' || status=$?
 if [ ! -s "$RESULTS" ]; then
@@ -241,6 +247,9 @@ def build_bundle(out: str | os.PathLike, *, seed: int | None = None, function_ti
         _zip_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _zip_text(archive, "requirements.txt", requirements)
         _zip_text(archive, CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+        from autograder import config as course_config
+        if course_config.path().exists():
+            _zip_text(archive, COURSE_NAME, course_config.path().read_bytes())
         _zip_text(archive, f"{SOURCE_DIR}/pyproject.toml", _bundle_pyproject(version))
         for name, path in _package_files():
             _zip_text(archive, name, path.read_bytes())
@@ -464,7 +473,58 @@ def grade(root: str | os.PathLike | None = None) -> dict:
                                   mode_name=mode.name, seconds=time.monotonic() - started, submitted=submitted)
     if not mode.sandboxed:
         results["extra_data"]["unsandboxed"] = {"reason": mode.reason, "student_code_user": user}
+    apply_late_policy(results, root)
     return results
+
+
+def _timestamp(text):
+    """An ISO 8601 time from Gradescope's metadata (with a time zone), or None."""
+    import datetime
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def apply_late_policy(results: dict, root: Path) -> None:
+    """Reduce a late submission's score by course.toml's [deadline] policy.
+
+    Gradescope writes <root>/submission_metadata.json with the submission's
+    ``created_at`` and the assignment's ``due_date``; the course's own due
+    date wins when course.toml sets one. Each test keeps its points (the
+    checks' results); the total is what the policy reduces.
+    """
+    from autograder import config
+    from autograder.config import late_days, late_factor
+    try:
+        metadata = json.loads((root / METADATA_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(metadata, dict):
+        return
+    deadline = config.settings()["deadline"]
+    submitted = _timestamp(metadata.get("created_at"))
+    assignment = metadata.get("assignment") if isinstance(metadata.get("assignment"), dict) else {}
+    due = deadline["due"] or _timestamp(assignment.get("due_date"))
+    if submitted is None or due is None:
+        return
+    days = late_days(submitted, due)
+    factor = late_factor(days, deadline["late_penalty_per_day"], deadline["late_days_max"])
+    results["extra_data"]["late"] = {"days": days, "due": due.isoformat(), "submitted": submitted.isoformat(),
+                                     "factor": factor, "score_before": results["score"]}
+    if days <= 0:
+        return
+    results["score"] = round(float(results["score"]) * factor, 4)
+    if factor > 0:
+        why = (f"{deadline['late_penalty_per_day']:.0%} of the score per day late: "
+               f"{results['extra_data']['late']['score_before']:g} becomes {results['score']:g}.")
+    else:
+        why = f"later than {deadline['late_days_max']} days after the due date earns nothing."
+    results["output"] = (f"**Late by {days} day{'s' if days != 1 else ''}** (due {due.isoformat()}): "
+                         f"{md_escape(why)}\n\n" + results.get("output", ""))
 
 
 def _runs(python: str) -> bool:

@@ -47,6 +47,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests as _ClearHiddenTests
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
+from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Bool, Integer, List, Unicode
 
 # What a student cell may show of its own output in the graded notebook and
@@ -516,3 +517,47 @@ class ClearHiddenTests(_ClearHiddenTests):
 
     display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png",
                                   "image/jpeg", "text/plain"]).tag(config=True)
+
+
+def due_date_utc():
+    """course.toml's deadline.due as nbgrader stores dates (naive UTC), or None."""
+    import datetime
+
+    from autograder import config
+    due = config.get("deadline", "due")
+    return None if due is None else due.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def set_due_date(db_url: str, assignment: str) -> None:
+    """Write course.toml's due date into the gradebook (what `nbgrader export` and the late penalty read)."""
+    from nbgrader.api import Gradebook
+
+    due = due_date_utc()
+    with Gradebook(db_url) as gradebook:
+        if gradebook.update_or_create_assignment(assignment).duedate != due:
+            gradebook.update_or_create_assignment(assignment, duedate=due)
+
+
+class SetDueDate(NbGraderPreprocessor):
+    """The assignment's due date, from course.toml, in the gradebook before anything reads it."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        set_due_date(info["db_url"], info["assignment"])
+        return nb, resources
+
+
+class CourseLatePolicy(LateSubmissionPlugin):
+    """course.toml's late policy: deadline.late_penalty_per_day of the score per day (or part of one)
+    late, nothing after deadline.late_days_max days."""
+
+    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
+        import datetime
+
+        from autograder import config
+
+        deadline = config.settings()["deadline"]
+        start = datetime.datetime(2000, 1, 1)
+        days = config.late_days(start + datetime.timedelta(seconds=total_seconds_late), start)
+        factor = config.late_factor(days, deadline["late_penalty_per_day"], deadline["late_days_max"])
+        return score * (1.0 - factor)

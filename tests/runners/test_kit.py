@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import re
 from pathlib import Path
 
@@ -176,3 +177,18 @@ def test_msegrad_check_works_for_students(kit_env):
     assert "[PASS] dC_dm_lecture_data: 1/1" in result.stdout
     assert "[FAIL] dC_db_lecture_data: 0/1" in result.stdout and "factor 2" in result.stdout.replace("\n", " ")
     assert "4/5 points on the visible checks" in result.stdout
+
+
+def test_the_kit_s_checks_carry_the_course_settings(tmp_path, monkeypatch):
+    import importlib.util
+
+    from autograder import config
+    assert msegrad(["kit", "--out", str(tmp_path / "kit")]) == 0
+    built = importlib.util.spec_from_file_location("kit_checks_built", tmp_path / "kit" / "msegrad-kit" / "autograder" / "checks.py")
+    module = importlib.util.module_from_spec(built)
+    monkeypatch.setitem(sys.modules, "kit_checks_built", module)   # dataclasses look their module up
+    built.loader.exec_module(module)
+    assert module.VISIBLE == {cell.id: (cell.function, cell.points, cell.description)
+                              for cell in spec.GRADE_CELLS if cell.visible}
+    assert module.HIDDEN_POINTS == kit_checks.HIDDEN_POINTS
+    assert module.CALL_SECONDS == config.get("limits", "call_seconds")

@@ -285,3 +285,14 @@ def test_a_grade_cell_the_grader_does_not_know_gets_zero():
     graded = batch.Graded(row={}, results=[], flags=[], notes=[])
     runner.write_results(notebook, graded)
     assert cell.outputs[-1].data["text/plain"] == "0.0"
+
+
+def test_export_shows_the_course_due_date(run):
+    import csv
+
+    from autograder.runners.nbgrader import due_date_utc
+    with open(run["course"] / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and due_date_utc() is not None
+    assert {row["duedate"] for row in rows} == {str(due_date_utc())}
+    assert all(float(row["late_submission_penalty"] or 0) == 0 for row in rows)   # submitted before it

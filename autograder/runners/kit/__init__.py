@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder import spec
+from autograder import config, spec
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "msegrad-kit"
@@ -116,7 +116,7 @@ def build(out: str | Path, release: str | Path | None = None) -> Path:
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(INIT)
     shutil.copyfile(HERE.parent.parent / "data.py", package / "data.py")
-    shutil.copyfile(HERE / "checks.py", package / "checks.py")
+    (package / "checks.py").write_text(course_settings((HERE / "checks.py").read_text()))
     (out / PACKAGE / "pyproject.toml").write_text(PYPROJECT.format(name=PACKAGE, version=_version()))
     shutil.copyfile(release, out / spec.NOTEBOOK)
     visible = sum(cell.points for cell in spec.GRADE_CELLS if cell.visible)
@@ -131,3 +131,14 @@ def build(out: str | Path, release: str | Path | None = None) -> Path:
                 raise KitError(f"{path.relative_to(out)} contains {found[0]!r}: the kit would leak the "
                                "instructor's side")
     return out
+
+
+
+def course_settings(source: str) -> str:
+    """The kit's checks.py with course.toml's settings appended: the kit ships no course.toml."""
+    visible = {cell.id: (cell.function, cell.points, cell.description) for cell in spec.GRADE_CELLS if cell.visible}
+    hidden = spec.MAX_SCORE - sum(cell.points for cell in spec.GRADE_CELLS if cell.visible)
+    return (source.rstrip("\n") + "\n\n\n# The course's settings (course.toml), written by `msegrad kit`.\n"
+            f"VISIBLE = {visible!r}\n"
+            f"HIDDEN_POINTS = {hidden!r}\n"
+            f"CALL_SECONDS = {float(config.get('limits', 'call_seconds'))!r}\n")
