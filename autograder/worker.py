@@ -62,7 +62,8 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 MNT_DETACH = 2
 
 # One function's probe (all its cells) is tens of kilobytes; anything near
@@ -125,12 +126,44 @@ def _mount_tmpfs(target: str, size_mb: int, inodes: int, uid: int, gid: int) -> 
         raise OSError(f"mount tmpfs on {target}: {_errno_text()}")
 
 
+# The sandbox's own mounts under /tmp or /dev/shm (a course kept under /tmp has its virtualenv
+# and package bound there), held open so that each fresh tmpfs can have them bound back.
+_KEPT: list[tuple[str, int]] | None = None
+
+
+def _mounts_under(roots: tuple[str, ...]) -> list[str]:
+    found = []
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            for line in handle:
+                point = line.split()[4].replace("\\040", " ")
+                if any(point.startswith(root + "/") for root in roots):
+                    found.append(point)
+    except (OSError, IndexError):
+        pass
+    return sorted(set(found), key=lambda point: point.count("/"))
+
+
 def fresh_scratch(request: dict) -> None:
-    """A new, empty /tmp and /dev/shm for the submission (inside its mount namespace)."""
+    """A new, empty /tmp and /dev/shm for the submission (inside its mount namespace).
+
+    What the sandbox had bound below them (the course's virtualenv, when the
+    course lives under /tmp) is bound back, read-only, from descriptors
+    opened before the first fresh tmpfs hid it.
+    """
+    global _KEPT
+    if _KEPT is None:
+        _KEPT = [(point, os.open(point, os.O_PATH | os.O_CLOEXEC)) for point in _mounts_under(("/tmp", "/dev/shm"))]
     uid, gid = os.getuid(), os.getgid()
     for target, size in (("/tmp", request["tmp_mb"]), ("/dev/shm", request["shm_mb"])):
         _libc.umount2(target.encode(), MNT_DETACH)    # the previous attempt's, if any
         _mount_tmpfs(target, size, request["inodes"], uid, gid)
+    for point, fd in _KEPT:
+        os.makedirs(point, mode=0o755, exist_ok=True)
+        source = f"/proc/self/fd/{fd}".encode()
+        if _libc.mount(source, point.encode(), None, MS_BIND | MS_REC, None) != 0:
+            raise OSError(f"bind {point} back: {_errno_text()}")
+        _libc.mount(None, point.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
 
 
 def isolate(request: dict, student_id: int | None) -> dict:

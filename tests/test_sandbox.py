@@ -135,7 +135,11 @@ print(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), os.path.exists('/dev/
 print(len(open('/proc/sysvipc/shm').read().splitlines()))
 """
     listing, shm = _printed(box, second).splitlines()
-    assert listing == "[] ['scratch'] False"
+    # /tmp holds the scratch folder, and the folders leading to the grader's own mounts when the
+    # course (its virtualenv) is kept under /tmp.
+    leading = sorted({"scratch"} | {Path(path).parts[2] for path in (str(REPO), sys.prefix)
+                                    if Path(path).parts[1:2] == ("tmp",) and len(Path(path).parts) > 2})
+    assert listing == f"[] {leading} False"
     assert shm == "1"          # the header line only: a fresh IPC namespace
 
 
