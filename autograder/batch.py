@@ -346,12 +346,7 @@ def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_
     try:
         return _judge_answer(student, answer, seed, sandboxed, output_limit, findings)
     except Exception as error:  # a bug or an answer no check foresaw: the row is still written
-        detail = f"{type(error).__name__}: {str(error)[:200]}"
-        results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.",
-                                "grader-error")
-        flags = ["grader-error"] + ([] if sandboxed else ["unsandboxed"])
-        return Graded(_row(student, results, flags), results, flags,
-                      [f"The grader failed while judging this notebook: {detail}"])
+        return _failed(student, error, sandboxed, "while judging this notebook")
 
 
 def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> Graded:
@@ -520,11 +515,12 @@ def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int,
         return _failed(submission.student, error, sandboxed)
 
 
-def _failed(student: str, error: BaseException, sandboxed: bool) -> Graded:
+def _failed(student: str, error: BaseException, sandboxed: bool, where: str = "on this notebook") -> Graded:
+    """The row of a submission the grader itself failed on: zeros, ``grader-error`` and why."""
     detail = f"{type(error).__name__}: {str(error)[:200]}"
     results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.", "grader-error")
     flags = ["grader-error"] + ([] if sandboxed else ["unsandboxed"])
-    return Graded(_row(student, results, flags), results, flags, [f"The grader failed on this notebook: {detail}"])
+    return Graded(_row(student, results, flags), results, flags, [f"The grader failed {where}: {detail}"])
 
 
 def _grade_submission(sandbox, submission, seed, limits, sandboxed) -> Graded:

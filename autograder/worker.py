@@ -1037,13 +1037,14 @@ def _init(request: dict, answer_fd: int, isolation: dict, base_address_space: in
             except OSError:
                 pass
         _prctl(PR_SET_DUMPABLE, 0)
+        attempts = Attempts(request, own, base_address_space)
         try:
-            answer = Attempts(request, own, base_address_space).grade()
+            answer = attempts.grade()
         except Exception as error:   # a bug here must still give the grader an answer
             answer = {"error": f"worker: {type(error).__name__}: {error}"}
         answer["isolation"] = isolation
         _send_line(answer_fd, answer)
-        Attempts(request, own, base_address_space).kill_all()
+        attempts.kill_all()
     except BaseException:
         os._exit(72)
     os._exit(0)
