@@ -26,15 +26,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from autograder import config, notebook, spec
+from autograder import assignments, config, notebook, spec
 from autograder.isolation import protocol
 from autograder.sandbox import Mode, Options, Sandbox, SandboxError, WorkerDied, choose_mode
 
-CELL_IDS = [cell.id for cell in spec.GRADE_CELLS]
-# DESIGN.md's columns, then two for `msegrad report`: the named mistake of each
-# cell that lost points ("cell_id=mistake_id" words) and the seconds the
-# student's own code ran (top-level cells and every checked call).
-COLUMNS = ["student", "score", "max_score", *CELL_IDS, "flags", "mistakes", "seconds"]
+
+
+def cell_ids(unit: "assignments.Assignment | None" = None) -> list[str]:
+    """The grade cells of an assignment (default: the course's first), in notebook order."""
+    return [cell.id for cell in _spec(unit).GRADE_CELLS]
+
+
+def columns(unit: "assignments.Assignment | None" = None) -> list[str]:
+    """DESIGN.md's columns, then three for `msegrad report`: the named mistake of each
+    cell that lost points ("cell_id=mistake_id" words), the seconds the student's
+    own code ran (top-level cells and every checked call), and the assignment."""
+    return ["student", "score", "max_score", *cell_ids(unit), "flags", "mistakes", "seconds", "assignment"]
+
+
+def _unit(assignment=None) -> "assignments.Assignment":
+    """An Assignment from an Assignment, an id, or None (the course's first assignment)."""
+    if isinstance(assignment, assignments.Assignment):
+        return assignment
+    return assignments.get(assignment)
+
+
+def _spec(unit=None):
+    return spec if unit is None else _unit(unit).spec
+
+
+# Assignment 1's (the course's first assignment's), for callers that know only it.
+CELL_IDS = cell_ids()
+COLUMNS = columns()
 # Seconds the grader waits for a worker beyond the time limits it gave it.
 ANSWER_MARGIN = 15.0
 # Flags that describe where the grading ran, not the submission (the same on every row of a run).
@@ -99,6 +122,8 @@ class Summary:
     grader_errors: list = field(default_factory=list)   # students whose row says the grader failed
     mode: str = ""                            # the sandbox: bwrap-root, bwrap-user or none
     cgroup: str = ""                          # why there was no per-submission cgroup ("" when there was)
+    assignment: str = spec.ASSIGNMENT
+    max_score: float = spec.MAX_SCORE
 
     @property
     def mean_score(self) -> float:
@@ -119,7 +144,7 @@ class Summary:
         text = (f"graded {self.graded} notebook{'s' if self.graded != 1 else ''} in {self.seconds:.1f} s "
                 f"({self.seconds_per_notebook:.3f} s each, {self.jobs} job{'s' if self.jobs != 1 else ''})")
         if self.graded:
-            text += f", mean {self.mean_score:.2f}/{spec.MAX_SCORE:g}"
+            text += f", mean {self.mean_score:.2f}/{self.max_score:g}"
         if self.flagged:
             common = ", ".join(f"{word} {count}" for word, count in self.flags.most_common(4))
             text += f", {self.flagged} flagged ({common})"
@@ -127,7 +152,7 @@ class Summary:
             text += f"; {self.skipped} already in the CSV"
         if self.duplicates:
             text += f"; {self.duplicates} duplicate student id{'s' if self.duplicates != 1 else ''} skipped"
-        text += f" -> {self.csv}  [sandbox {self.mode or 'none'}"
+        text += f" -> {self.csv} ({self.assignment})  [sandbox {self.mode or 'none'}"
         text += f", no cgroup: {self.cgroup}]" if self.cgroup else ", a cgroup per submission]"
         if not self.sandboxed:
             text += "  [UNSANDBOXED]"
@@ -143,38 +168,43 @@ def _student_id(name: str) -> str:
     return _UNSAFE.sub("_", name) or "_"
 
 
-def _notebook_in(folder: Path) -> Path:
-    return folder / spec.ASSIGNMENT / spec.NOTEBOOK
+def _notebook_in(folder: Path, unit=None) -> Path:
+    own = _spec(unit)
+    return folder / own.ASSIGNMENT / own.NOTEBOOK
 
 
-def _lone_notebook_id(path: Path) -> str:
+def _lone_notebook_id(path: Path, unit=None) -> str:
     """<student>/mse-gradient/mse_gradient.ipynb -> student; <student>/mse_gradient.ipynb -> student; else the stem."""
-    if path.parent.name == spec.ASSIGNMENT and path.parent.parent.name:
+    own = _spec(unit)
+    if path.parent.name == own.ASSIGNMENT and path.parent.parent.name:
         return path.parent.parent.name
-    if path.name == spec.NOTEBOOK and path.parent.name:
+    if path.name == own.NOTEBOOK and path.parent.name:
         return path.parent.name
     return path.stem
 
 
-def discover(paths: Iterable[str | os.PathLike]) -> Iterator[Submission]:
+def discover(paths: Iterable[str | os.PathLike], assignment=None) -> Iterator[Submission]:
     """Submissions under each PATH, lazily and in a stable order.
 
     A PATH is a notebook; a student folder (``<student>/mse-gradient/mse_gradient.ipynb``);
     the ``mse-gradient`` folder itself; or a class folder of student folders
     (nbgrader's ``submitted/``), where every sub-folder that holds an
     ``mse-gradient`` folder is a student (a missing notebook still gets a row)
-    and loose ``*.ipynb`` files are students named by their stem.
+    and loose ``*.ipynb`` files are students named by their stem. The folder
+    names are `assignment`'s (default: the course's first assignment).
     """
+    unit = _unit(assignment)
+    own = unit.spec
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputError(f"{raw}: no such file or folder")
         if path.is_file():
-            yield Submission(_student_id(_lone_notebook_id(path.resolve())), path)
-        elif _notebook_in(path).exists() or (path / spec.ASSIGNMENT).is_dir():
-            yield Submission(_student_id(path.resolve().name), _notebook_in(path))
-        elif path.name == spec.ASSIGNMENT and (path / spec.NOTEBOOK).exists():
-            yield Submission(_student_id(path.resolve().parent.name), path / spec.NOTEBOOK)
+            yield Submission(_student_id(_lone_notebook_id(path.resolve(), unit)), path)
+        elif _notebook_in(path, unit).exists() or (path / own.ASSIGNMENT).is_dir():
+            yield Submission(_student_id(path.resolve().name), _notebook_in(path, unit))
+        elif path.name == own.ASSIGNMENT and (path / own.NOTEBOOK).exists():
+            yield Submission(_student_id(path.resolve().parent.name), path / own.NOTEBOOK)
         else:
             try:
                 names = sorted(entry.name for entry in os.scandir(path))
@@ -182,8 +212,8 @@ def discover(paths: Iterable[str | os.PathLike]) -> Iterator[Submission]:
                 raise InputError(f"{raw}: cannot be listed ({error.strerror})") from None
             for name in names:
                 child = path / name
-                if (child / spec.ASSIGNMENT).is_dir():
-                    yield Submission(_student_id(name), _notebook_in(child))
+                if (child / own.ASSIGNMENT).is_dir():
+                    yield Submission(_student_id(name), _notebook_in(child, unit))
                 elif child.is_file() and name.endswith(".ipynb"):
                     yield Submission(_student_id(child.stem), child)
 
@@ -193,8 +223,10 @@ def discover(paths: Iterable[str | os.PathLike]) -> Iterator[Submission]:
 class ResultsCSV:
     """The resumable CSV: complete rows already there are kept; new rows are appended and flushed one by one."""
 
-    def __init__(self, path: str | os.PathLike, force: bool = False):
+    def __init__(self, path: str | os.PathLike, force: bool = False, assignment=None):
         self.path = Path(path)
+        self.unit = _unit(assignment)
+        self.columns = columns(self.unit)
         self.done: set[str] = set()
         if self.path.is_dir():
             raise InputError(f"--csv {path}: is a folder, not a file")
@@ -213,7 +245,7 @@ class ResultsCSV:
     def _create(self) -> None:
         try:
             with open(self.path, "w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle, lineterminator="\n").writerow(COLUMNS)
+                csv.writer(handle, lineterminator="\n").writerow(self.columns)
         except OSError as error:
             raise InputError(f"--csv {self.path}: cannot be written ({error.strerror})") from None
 
@@ -228,13 +260,13 @@ class ResultsCSV:
         if not rows:
             self._create()
             return
-        if rows[0] != COLUMNS:
+        if rows[0] != self.columns:
             raise InputError(
                 f"--csv {self.path} has other columns ({', '.join(rows[0][:6])}{', ...' if len(rows[0]) > 6 else ''}): "
-                f"it is not a {spec.ASSIGNMENT} grades file. Choose another --csv, or pass --force to overwrite it.")
+                f"it is not a {self.unit.name} grades file. Choose another --csv, or pass --force to overwrite it.")
         good, seen = [rows[0]], set()
         for row in rows[1:]:
-            if len(row) == len(COLUMNS) and row[0] not in seen and _valid_row(row):
+            if len(row) == len(self.columns) and row[0] not in seen and _valid_row(row, len(self.columns) - 7):
                 good.append(row)
                 seen.add(row[0])
         if len(good) != len(rows) or len(complete) != len(data):
@@ -248,7 +280,7 @@ class ResultsCSV:
         self.done = seen
 
     def write(self, row: dict) -> None:
-        self.writer.writerow([row.get(column, "") for column in COLUMNS])
+        self.writer.writerow([row.get(column, "") for column in self.columns])
         self.handle.flush()
         self.done.add(row["student"])
 
@@ -260,10 +292,10 @@ class ResultsCSV:
         self.handle.close()
 
 
-def _valid_row(row: list[str]) -> bool:
+def _valid_row(row: list[str], cells: int) -> bool:
     try:
         float(row[1]), float(row[2])
-        [float(value) for value in row[3:3 + len(CELL_IDS)]]
+        [float(value) for value in row[3:3 + cells]]
     except ValueError:
         return False
     return True
@@ -289,21 +321,24 @@ class Graded:
     student_seconds: float = 0.0
     cells: list = field(default_factory=list)       # per non-test code cell: {"output", "error"}
     findings: dict = field(default_factory=dict)    # the source's findings: {function or "*": [kinds]}
+    assignment: str = spec.ASSIGNMENT
 
 
 def _points(value: float) -> str:
     return f"{round(float(value), 2):g}"
 
 
-def _row(student: str, results, flags, student_seconds: float | None = None) -> dict:
+def _row(student: str, results, flags, student_seconds: float | None = None, unit=None) -> dict:
+    own = _spec(unit)
     by_id = {result.cell_id: result for result in results}
-    row = {"student": student, "max_score": _points(spec.MAX_SCORE)}
+    row = {"student": student, "max_score": _points(own.MAX_SCORE), "assignment": own.ASSIGNMENT}
     total = 0.0
-    for cell_id in CELL_IDS:
+    for cell in own.GRADE_CELLS:
+        cell_id = cell.id
         points = by_id[cell_id].points if cell_id in by_id else 0.0
         if not math.isfinite(points):
             points = 0.0
-        points = min(max(points, 0.0), spec.CELLS_BY_ID[cell_id].points)
+        points = min(max(points, 0.0), cell.points)
         row[cell_id] = _points(points)
         total += round(points, 2)
     row["score"] = _points(total)
@@ -319,9 +354,9 @@ def _word(text) -> str:
     return re.sub(r"[\s=]+", "_", str(text)) or "_"
 
 
-def _zero_results(message: str, mistake: str):
+def _zero_results(message: str, mistake: str, unit=None):
     from autograder.judge import CheckResult
-    return [CheckResult(cell.id, 0.0, cell.points, message, mistake) for cell in spec.GRADE_CELLS]
+    return [CheckResult(cell.id, 0.0, cell.points, message, mistake) for cell in _spec(unit).GRADE_CELLS]
 
 
 def _walk_records(probe):
@@ -333,25 +368,30 @@ def _walk_records(probe):
                         yield record
 
 
-def _case_counts(seed: int) -> dict[str, int]:
-    return {cell_id: len(cases) for cell_id, cases in _inputs(seed).items()}
+def _case_counts(seed: int, unit=None) -> dict[str, int]:
+    return {cell_id: len(cases) for cell_id, cases in _inputs(seed, _unit(unit).name).items()}
 
 
 def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int,
-                 findings=None) -> Graded:
+                 findings=None, assignment=None) -> Graded:
     """Points and flags from a worker's answer; runs only the judge, never student code.
 
     Never raises: whatever fails here gives the row zeros and ``grader-error``.
     """
     try:
-        return _judge_answer(student, answer, seed, sandboxed, output_limit, findings)
-    except Exception as error:  # a bug or an answer no check foresaw: the row is still written
+        unit = _unit(assignment)
+    except Exception as error:
         return _failed(student, error, sandboxed, "while judging this notebook")
+    try:
+        return _judge_answer(student, answer, seed, sandboxed, output_limit, findings, unit)
+    except Exception as error:  # a bug or an answer no check foresaw: the row is still written
+        return _failed(student, error, sandboxed, "while judging this notebook", unit)
 
 
-def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> Graded:
-    from autograder import judge
-    answer, refused = protocol.clean_answer(answer, _case_counts(seed))
+def _judge_answer(student, answer, seed, sandboxed, output_limit, findings, unit) -> Graded:
+    judge = unit.judge
+    own = unit.spec
+    answer, refused = protocol.clean_answer(answer, _case_counts(seed, unit), unit)
     flags, results, notes = [], [], []
     top = answer.get("top") or {}
     if top.get("failure"):
@@ -368,7 +408,7 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
     # Time from the sandbox's own clock (never from the student's process), clamped.
     student_seconds = answer["top_seconds"] + sum(answer["seconds"].values())
     sgd_probe = None
-    for function in spec.FUNCTIONS:
+    for function in own.FUNCTIONS:
         outcome = functions.get(function) or {"failure": "error", "detail": "no answer from the worker"}
         failure = outcome.get("failure")
         probe = outcome.get("probe")
@@ -395,7 +435,7 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
             flags.append("grader-error")
             notes.append(f"{function}: its results could not be judged ({type(error).__name__})")
             results += judge.judge_function(function, None, failure="error", seed=seed)
-        if function == "sgd":
+        if function in own.STAND_INS:   # the descent: its path is drawn in the feedback
             sgd_probe = probe
     output = answer["output"]
     if output["bytes"] > output_limit:
@@ -409,7 +449,7 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
                      "this cannot change the score, which is computed outside the student's process.")
     found: dict = {}
     if findings is not None:
-        results = _apply_findings(results, findings, flags, notes)
+        results = _apply_findings(results, findings, flags, notes, unit)
         for finding in findings.findings:
             kinds = found.setdefault(finding.function or "*", [])
             if finding.kind not in kinds:
@@ -425,28 +465,30 @@ def _judge_answer(student, answer, seed, sandboxed, output_limit, findings) -> G
         notes.append(f"The submission shared the sandbox with the grader's worker: {answer['isolation'].get('reason', '')}")
     if not sandboxed:
         flags.append("unsandboxed")
-    graded = Graded(_row(student, results, flags, student_seconds), results, list(dict.fromkeys(flags)), notes,
+    graded = Graded(_row(student, results, flags, student_seconds, unit), results, list(dict.fromkeys(flags)), notes,
                     output["head"], sgd_probe, student_seconds)
     graded.cells = answer["cells"]
     graded.findings = found
+    graded.assignment = unit.name
     return graded
 
 
 # What a finding in the source costs the function it belongs to (autograder.source).
 FINDING_FLAGS = {"answer-key": "answer-key", "review": "review", "autograd": "autograd"}
-GRADIENT_FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db")
+GRADIENT_FUNCTIONS = spec.GRADIENT_FUNCTIONS
 
 
-def analyse_source(cells: list[str]):
+def analyse_source(cells: list[str], assignment=None):
     """The trusted reading of the student's code (never run), for judge_answer's ``findings``."""
     from autograder import source
+    own = _unit(assignment).spec
     # A copy of a visible check in a scratch cell is not an attack (and in the sandbox it cannot import).
-    return source.analyse(cells, spec.FUNCTIONS, GRADIENT_FUNCTIONS,
-                          allowed_modules=("autograder.data", "autograder.checks.check"),
-                          stand_ins={"sgd": ("dC_dm", "dC_db")})
+    return source.analyse(cells, own.FUNCTIONS, own.GRADIENT_FUNCTIONS,
+                          allowed_modules=(own.DATA_MODULE, "autograder.checks.check"),
+                          stand_ins=dict(own.STAND_INS))
 
 
-def _apply_findings(results, analysis, flags: list, notes: list):
+def _apply_findings(results, analysis, flags: list, notes: list, unit=None):
     """Zero every function whose source reaches the answer key or uses autograd; flag what needs a person.
 
     Decided from the source alone: nothing the student's process does at run
@@ -456,9 +498,10 @@ def _apply_findings(results, analysis, flags: list, notes: list):
     does something the judge cannot see through, and a person decides.
     """
     from autograder.judge import CheckResult
+    unit = _unit(unit)
     out = []
     for result in results:
-        function = spec.CELLS_BY_ID[result.cell_id].function
+        function = unit.spec.CELLS_BY_ID[result.cell_id].function
         found = [finding for finding in analysis.for_function(function) if finding.kind in ("answer-key", "autograd")]
         if not found:
             out.append(result)
@@ -466,7 +509,7 @@ def _apply_findings(results, analysis, flags: list, notes: list):
         first = min(found, key=lambda finding: finding.kind != "answer-key")
         where = f", {first.where}" if first.where else ""
         if first.kind == "autograd":     # the judge's own words for it, with what the source showed
-            message = (f"{_judge_sentence(function, 'autograd')} (found: {first.found or 'autograd'}{where}). "
+            message = (f"{unit.judge.sentence(function, 'autograd')} (found: {first.found or 'autograd'}{where}). "
                        "Write the formula from the derivation instead.")
         else:
             message = f"{first.reason}{' (' + first.where + ')' if first.where else ''}"
@@ -481,69 +524,74 @@ def _apply_findings(results, analysis, flags: list, notes: list):
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _inputs(seed: int) -> dict:
+@functools.lru_cache(maxsize=8)
+def _inputs(seed: int, assignment: str | None = None) -> dict:
     """Every grade cell's cases as plain data (built once per seed: a quarter of a second)."""
-    from autograder.cases import function_inputs
+    unit = _unit(assignment)
     inputs = {}
-    for function in spec.FUNCTIONS:
-        inputs.update(function_inputs(function, seed))
+    for function in unit.spec.FUNCTIONS:
+        inputs.update(unit.cases.function_inputs(function, seed))
     return inputs
 
 
-def _judge_sentence(function: str, kind: str) -> str:
-    from autograder.judge import _sentence
-    return _sentence(function, kind)
-
-
-def request_for(student: str, cells: list[str], seed: int, limits: Limits) -> dict:
+def request_for(student: str, cells: list[str], seed: int, limits: Limits, assignment=None) -> dict:
     """What the sandbox gets for one submission: its code, every case's inputs, the limits (no student id)."""
-    return {"cells": cells, "functions": list(spec.FUNCTIONS), "cases": _inputs(seed),
+    unit = _unit(assignment)
+    return {"cells": cells, "functions": list(unit.spec.FUNCTIONS), "cases": _inputs(seed, unit.name),
+            "probes": f"{unit.package}.probes",
             "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
             "call_seconds": float(config.get("limits", "call_seconds")), "memory_mb": limits.memory_mb, "nproc": limits.nproc, "fsize_mb": limits.fsize_mb,
             "output_limit": limits.output_limit}
 
 
 def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int, limits: Limits,
-                     sandboxed: bool = True) -> Graded:
+                     sandboxed: bool = True, assignment=None) -> Graded:
     """Grade one notebook in `sandbox` (restarted if it broke). Never raises: one Graded per submission."""
     try:
-        return _grade_submission(sandbox, submission, seed, limits, sandboxed)
+        unit = _unit(assignment)
+        return _grade_submission(sandbox, submission, seed, limits, sandboxed, unit)
     except SandboxError:
         raise
     except Exception as error:  # a bug for one student must not lose their row
-        return _failed(submission.student, error, sandboxed)
+        return _failed(submission.student, error, sandboxed, assignment=assignment)
 
 
-def _failed(student: str, error: BaseException, sandboxed: bool, where: str = "on this notebook") -> Graded:
+def _failed(student: str, error: BaseException, sandboxed: bool, where: str = "on this notebook",
+            assignment=None) -> Graded:
     """The row of a submission the grader itself failed on: zeros, ``grader-error`` and why."""
+    try:
+        unit = _unit(assignment)
+    except Exception:   # an assignment that cannot be loaded: the course's first one's columns
+        unit = None
     detail = f"{type(error).__name__}: {str(error)[:200]}"
-    results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.", "grader-error")
+    results = _zero_results(f"The grader failed on this notebook ({detail}); a person should look.", "grader-error",
+                            unit)
     flags = ["grader-error"] + ([] if sandboxed else ["unsandboxed"])
-    return Graded(_row(student, results, flags), results, flags, [f"The grader failed {where}: {detail}"])
+    return Graded(_row(student, results, flags, unit=unit), results, flags, [f"The grader failed {where}: {detail}"])
 
 
-def _grade_submission(sandbox, submission, seed, limits, sandboxed) -> Graded:
+def _grade_submission(sandbox, submission, seed, limits, sandboxed, unit) -> Graded:
+    own = unit.spec
     try:
         cells = notebook.answer_cells(submission.path)
     except notebook.NotebookError as error:
         flags = [error.flag] + ([] if sandboxed else ["unsandboxed"])
-        results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag)
-        return Graded(_row(submission.student, results, flags), results, flags, [error.message])
-    findings = analyse_source(cells)
-    request = request_for(submission.student, cells, seed, limits)
+        results = _zero_results(f"The notebook could not be graded: {error.message}", error.flag, unit)
+        return Graded(_row(submission.student, results, flags, unit=unit), results, flags, [error.message])
+    findings = analyse_source(cells, unit)
+    request = request_for(submission.student, cells, seed, limits, unit)
     # The worker retries functions in a fresh process after a failure, re-running the top level.
-    budget = (limits.top_timeout + 6) * (len(spec.FUNCTIONS) + 1) + limits.function_timeout * len(spec.FUNCTIONS)
+    budget = (limits.top_timeout + 6) * (len(own.FUNCTIONS) + 1) + limits.function_timeout * len(own.FUNCTIONS)
     try:
         answer = sandbox.request(request, budget + ANSWER_MARGIN)
     except WorkerDied as error:
         answer = {"top": {"failure": "killed", "detail": f"the grading worker died ({error})"}, "functions": {
-            function: {"failure": "killed"} for function in spec.FUNCTIONS}}
+            function: {"failure": "killed"} for function in own.FUNCTIONS}}
     if isinstance(answer.get("error"), str) and not answer.get("functions"):
         answer = {"top": {"failure": "killed", "detail": answer["error"][:300]},
-                  "functions": {function: {"failure": "killed"} for function in spec.FUNCTIONS},
+                  "functions": {function: {"failure": "killed"} for function in own.FUNCTIONS},
                   "cgroup": answer.get("cgroup")}
-    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit, findings)
+    return judge_answer(submission.student, answer, seed, sandboxed, limits.output_limit, findings, unit)
 
 
 # --- the batch -----------------------------------------------------------------------------
@@ -579,14 +627,16 @@ def _progress(total: int, enabled: bool | None):
 
 def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.PathLike | None = None,
                 force: bool = False, seed: int | None = None, limits: Limits | None = None,
-                sandbox: str = "auto", progress: bool | None = None, hide=(), quiet: bool = False) -> Summary:
+                sandbox: str = "auto", progress: bool | None = None, hide=(), quiet: bool = False,
+                assignment=None) -> Summary:
     """Grade every submission under `paths` into `csv_path`; returns the Summary.
 
     jobs: sandboxes in parallel (default: the CPU count). feedback: a folder
     for one HTML page per student. sandbox: 'auto', 'bwrap' (refuse to run
     without it) or 'none'. hide: more host paths the sandbox must not show
     (the inputs, the CSV's and feedback's folders and the current folder are
-    hidden anyway).
+    hidden anyway). assignment: an id or Assignment; default: the one the
+    paths hold in nbgrader's layout (``assignments.detect``).
     """
     from autograder.cases import seed_from_env
     started = time.monotonic()
@@ -599,8 +649,9 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
     for path in paths:
         if not os.path.exists(path):
             raise InputError(f"{path}: no such file or folder")
-    results = ResultsCSV(csv_path, force=force)
-    total = sum(1 for submission in discover(paths) if submission.student not in results.done)
+    unit = _unit(assignment) if assignment is not None else assignments.detect(paths)
+    results = ResultsCSV(csv_path, force=force, assignment=unit)
+    total = sum(1 for submission in discover(paths, unit) if submission.student not in results.done)
     feedback_dir = Path(feedback) if feedback else None
     if feedback_dir is not None:
         try:
@@ -615,7 +666,8 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
         hidden.append(str(feedback_dir.resolve()))
     options = Options(hide=[os.path.realpath(path) for path in hidden],
                       env={"MSEGRAD_SEED": str(seed)})
-    summary = Summary(csv=str(csv_path), jobs=jobs, sandboxed=mode.sandboxed, mode=mode.name)
+    summary = Summary(csv=str(csv_path), jobs=jobs, sandboxed=mode.sandboxed, mode=mode.name,
+                      assignment=unit.name, max_score=unit.spec.MAX_SCORE)
     todo = [0]   # submissions handed out, counted by the feeder
 
     inbox: queue.Queue = queue.Queue(maxsize=2 * jobs)
@@ -625,7 +677,7 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
 
     def feed():
         try:
-            for submission in discover(paths):
+            for submission in discover(paths, unit):
                 if stop.is_set():
                     break
                 if submission.student in seen:
@@ -651,7 +703,7 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                 if submission is None:
                     break
                 try:
-                    graded = grade_submission(box, submission, seed, limits, mode.sandboxed)
+                    graded = grade_submission(box, submission, seed, limits, mode.sandboxed, unit)
                     if box.process is not None and box.cgroups is None and mode.sandboxed and not summary.cgroup:
                         summary.cgroup = box.cgroup_reason
                         if not quiet:
@@ -668,7 +720,7 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
                         from autograder import feedback as feedback_pages
                         page = feedback_pages.write_page(feedback_dir, submission.student, graded, seed=seed)
                     except Exception as error:  # the row is still written, with zeros and the reason
-                        graded = _failed(submission.student, error, mode.sandboxed)
+                        graded = _failed(submission.student, error, mode.sandboxed, assignment=unit)
                         graded.notes.insert(0, "Its feedback page could not be written.")
                 outbox.put(("row", graded, page))
         finally:
@@ -747,7 +799,8 @@ def _gradebook_url(path) -> str:
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
-def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float = 1e-6) -> GradebookComparison:
+def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float = 1e-6,
+                      assignment=None) -> GradebookComparison:
     """Compare the CSV's isolated scores with nbgrader's; with `write`, store them as manual scores.
 
     Writing sets ``Grade.manual_score`` of every grade cell of the assignment
@@ -762,12 +815,16 @@ def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float
     if not Path(str(gradebook)).exists() and "://" not in str(gradebook):
         raise InputError(f"--gradebook {gradebook}: no such file")
     comparison = GradebookComparison()
-    notebook_id = spec.NOTEBOOK.rsplit(".", 1)[0]
+    rows = read_csv(csv_path)
+    if assignment is None and rows and rows[0].get("assignment"):
+        assignment = rows[0]["assignment"]
+    own = _unit(assignment).spec
+    notebook_id = own.NOTEBOOK.rsplit(".", 1)[0]
     with Gradebook(_gradebook_url(gradebook)) as book:
-        for row in read_csv(csv_path):
+        for row in rows:
             student = row["student"]
             try:
-                submission = book.find_submission(spec.ASSIGNMENT, student)
+                submission = book.find_submission(own.ASSIGNMENT, student)
             except MissingEntry:
                 comparison.missing.append(student)
                 continue
@@ -776,9 +833,9 @@ def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float
             if theirs > ours + tolerance:
                 comparison.higher.append((student, theirs, ours))
             if write:
-                for cell_id in CELL_IDS:
+                for cell_id in (cell.id for cell in own.GRADE_CELLS):
                     try:
-                        grade = book.find_grade(cell_id, notebook_id, spec.ASSIGNMENT, student)
+                        grade = book.find_grade(cell_id, notebook_id, own.ASSIGNMENT, student)
                     except MissingEntry:
                         continue
                     grade.manual_score = float(row[cell_id])

@@ -29,8 +29,7 @@ import textwrap
 import time
 import warnings
 
-from autograder import config, judge, probes, spec
-from autograder.cases import cell_inputs
+from autograder import assignments, config, judge, probes
 
 # Wall-clock bound on one check's child. Each call inside is bounded at
 # probes.CALL_SECONDS and a timeout stops the rest, so only code that ignores
@@ -66,7 +65,8 @@ def _child(namespace: dict, cell_id: str, seed, write_fd: int) -> None:
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = open(os.devnull, "w")
         _limit_memory()
-        payload = json.dumps(probes.probe_cell(namespace, cell_id, cell_inputs(cell_id, seed))).encode()
+        unit = assignments.for_cell(cell_id)
+        payload = json.dumps(unit.probes.probe_cell(namespace, cell_id, unit.cases.cell_inputs(cell_id, seed))).encode()
         view = memoryview(payload)
         while view:
             view = view[os.write(write_fd, view):]
@@ -133,18 +133,22 @@ def format_result(result: judge.CheckResult) -> str:
 
 def run_check(cell_id: str, namespace: dict, seed: int | None = None) -> judge.CheckResult:
     """Probe and judge one grade cell against the functions defined in ``namespace``."""
-    if cell_id not in spec.CELLS_BY_ID:
-        raise KeyError(f"unknown check {cell_id!r}; known: {', '.join(spec.CELLS_BY_ID)}")
-    function = spec.CELLS_BY_ID[cell_id].function
+    try:
+        unit = assignments.for_cell(cell_id)
+    except KeyError:
+        known = [cell for each in assignments.every() for cell in each.spec.CELLS_BY_ID]
+        raise KeyError(f"unknown check {cell_id!r}; known: {', '.join(known)}") from None
+    function = unit.spec.CELLS_BY_ID[cell_id].function
     if hasattr(os, "fork"):
         probe, failure = probe_in_child(namespace, cell_id, seed)
     else:  # no fork (Windows): in this process, still through JSON
-        probe, failure = json.loads(json.dumps(probes.probe_cell(namespace, cell_id, cell_inputs(cell_id, seed)))), None
+        probed = unit.probes.probe_cell(namespace, cell_id, unit.cases.cell_inputs(cell_id, seed))
+        probe, failure = json.loads(json.dumps(probed)), None
     if failure == "timeout" or any(case.get("timeout") for case in (probe or {}).get("cases", [])):
         probes.timed_out(namespace).add(function)  # the child's note of it died with the child
     with warnings.catch_warnings():  # a library warning would reach stderr and zero the cell
         warnings.simplefilter("ignore")
-        return judge.judge_cell(cell_id, probe, failure, seed=seed)
+        return unit.judge.judge_cell(cell_id, probe, failure, seed=seed)
 
 
 def check(cell_id: str, namespace: dict | None = None, seed: int | None = None) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import os
+import re
 from pathlib import Path
 
 try:
@@ -27,6 +28,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "course.toml"
 # Every key, with its default (today's values) and type. [points] and
 # [mistakes] are tables of names; their names are checked by spec and mistakes.
 DEFAULTS = {
+    # nbgrader assignment id -> the Python package of its unit (docs/assignments.md).
+    "assignments": {"mse-gradient": "autograder"},
     "points": {},
     "grading": {"seed": 20261127},
     "limits": {"function_seconds": 60.0, "call_seconds": 10.0, "top_level_seconds": 30.0,
@@ -79,8 +82,17 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
             raise ConfigError(f"{where}: unknown table [{table}]; expected one of {', '.join(DEFAULTS)}")
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: {table} must be a table ([{table}])")
+        if table == "assignments":
+            settings[table] = _assignments(where, values)
+            continue
         for key, value in values.items():
             name = f"{table}.{key}"
+            if table == "points" and isinstance(value, dict):
+                # [points.<assignment id>]: another assignment's grade cells.
+                for cell, number in value.items():
+                    _number(where, f"{name}.{cell}", number, False)
+                settings[table][key] = dict(value)   # as written, like assignment 1's
+                continue
             if table in ("points", "mistakes"):
                 _number(where, name, value, False)
                 settings[table][key] = value   # as written: points stay whole numbers in the notebook
@@ -108,6 +120,25 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
     if settings["deadline"]["late_penalty_per_day"] > 1:
         raise ConfigError(f"{where}: deadline.late_penalty_per_day is a fraction of the score, at most 1")
     return settings
+
+
+_ASSIGNMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def _assignments(where: str, values: dict) -> dict:
+    """[assignments]: the course's assignments, in order (a table, when given, lists all of them)."""
+    if not values:
+        raise ConfigError(f"{where}: [assignments] lists no assignment")
+    out = {}
+    for key, value in values.items():
+        if not _ASSIGNMENT_ID.fullmatch(key):
+            raise ConfigError(f"{where}: assignments.{key} is not an assignment id (letters, digits, - _ .)")
+        if not isinstance(value, str) or not _PACKAGE.fullmatch(value):
+            raise ConfigError(f"{where}: assignments.{key} must name a Python package, "
+                              f"like \"autograder.assignments.mse_gradient_vector\", not {value!r}")
+        out[key] = value
+    return out
 
 
 def _due(where: str, name: str, value):

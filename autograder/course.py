@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import spec
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_FILES = ("nbgrader_config.py", "solutions")
@@ -25,6 +24,14 @@ RESULT_LINE = re.compile(r"^\[(PASS|PART|FAIL)\] (\w+): ([\d.]+)/([\d.]+)  (.*)$
 
 class NbgraderError(RuntimeError):
     pass
+
+
+def _own(assignment=None):
+    """The spec of an assignment (an id, an Assignment, or None: the course's first)."""
+    from autograder import assignments
+    if isinstance(assignment, assignments.Assignment):
+        return assignment.spec
+    return assignments.get(assignment).spec
 
 
 def _env() -> dict:
@@ -69,7 +76,7 @@ def nbgrader(course_dir: Path, *args: str, quiet: bool = True,
 
 
 def make_course(target: Path) -> Path:
-    """A fresh course directory at ``target`` with the repository's config and source notebook."""
+    """A fresh course directory at ``target`` with the repository's config and source notebooks."""
     target.mkdir(parents=True, exist_ok=True)
     for name in COURSE_FILES:
         source = ROOT / name
@@ -80,14 +87,16 @@ def make_course(target: Path) -> Path:
     return target
 
 
-def release_path(course_dir: Path) -> Path:
-    return course_dir / "exercises" / spec.ASSIGNMENT / spec.NOTEBOOK
+def release_path(course_dir: Path, assignment=None) -> Path:
+    own = _own(assignment)
+    return course_dir / "exercises" / own.ASSIGNMENT / own.NOTEBOOK
 
 
-def generate_release(course_dir: Path) -> Path:
+def generate_release(course_dir: Path, assignment=None) -> Path:
     """``nbgrader generate_assignment``: solutions/ -> exercises/ (stubs, hidden tests removed)."""
-    nbgrader(course_dir, "generate_assignment", spec.ASSIGNMENT, "--force")
-    return release_path(course_dir)
+    own = _own(assignment)
+    nbgrader(course_dir, "generate_assignment", own.ASSIGNMENT, "--force")
+    return release_path(course_dir, assignment)
 
 
 def fill_answers(release: Path, answers: dict[str, str | None]):
@@ -101,9 +110,10 @@ def fill_answers(release: Path, answers: dict[str, str | None]):
     return notebook
 
 
-def submit(course_dir: Path, student: str, notebook_path: Path) -> Path:
+def submit(course_dir: Path, student: str, notebook_path: Path, assignment=None) -> Path:
     """Put a notebook where nbgrader expects a submission."""
-    target = course_dir / "submitted" / student / spec.ASSIGNMENT / spec.NOTEBOOK
+    own = _own(assignment)
+    target = course_dir / "submitted" / student / own.ASSIGNMENT / own.NOTEBOOK
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(notebook_path, target)
     return target
@@ -112,12 +122,13 @@ def submit(course_dir: Path, student: str, notebook_path: Path) -> Path:
 AUTOGRADING = re.compile(r"Autograding .*[/\\]autograded[/\\]([^/\\]+)[/\\]")
 
 
-def autograde(course_dir: Path, progress: bool = False) -> list[str]:
+def autograde(course_dir: Path, progress: bool = False, assignment=None) -> list[str]:
     """``nbgrader autograde``; returns the students nbgrader could not grade (left for manual grading).
 
     With ``progress``, prints a line as each student's notebook starts.
     """
-    total = len(list((course_dir / "submitted").glob(f"*/{spec.ASSIGNMENT}")))
+    own = _own(assignment)
+    total = len(list((course_dir / "submitted").glob(f"*/{own.ASSIGNMENT}")))
     started, seen = time.perf_counter(), []
 
     def show(line: str) -> None:
@@ -131,13 +142,14 @@ def autograde(course_dir: Path, progress: bool = False) -> list[str]:
             print(f"    [{len(seen):>3}/{total}] {match.group(1):<16} {elapsed:6.1f} s"
                   f"{f', about {eta:.0f} s left' if len(seen) > 1 else ''}", flush=True)
 
-    result = nbgrader(course_dir, "autograde", spec.ASSIGNMENT, "--create", "--force",
+    result = nbgrader(course_dir, "autograde", own.ASSIGNMENT, "--create", "--force",
                       allow_student_failures=True, on_line=show if progress else None)
     return sorted(set(STUDENT_FAILED.findall(result.stdout + result.stderr)))
 
 
-def generate_feedback(course_dir: Path) -> None:
-    nbgrader(course_dir, "generate_feedback", spec.ASSIGNMENT, "--force")
+def generate_feedback(course_dir: Path, assignment=None) -> None:
+    own = _own(assignment)
+    nbgrader(course_dir, "generate_feedback", own.ASSIGNMENT, "--force")
 
 
 def export(course_dir: Path) -> Path:
@@ -145,27 +157,29 @@ def export(course_dir: Path) -> Path:
     return course_dir / "grades.csv"
 
 
-def cell_scores(course_dir: Path) -> dict[str, dict[str, float]]:
+def cell_scores(course_dir: Path, assignment=None) -> dict[str, dict[str, float]]:
     """{student: {grade cell id: score}} from the gradebook."""
+    own = _own(assignment)
     from nbgrader.api import Gradebook
 
     scores: dict[str, dict[str, float]] = {}
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        assignment = gradebook.find_assignment(spec.ASSIGNMENT)
-        for submission in assignment.submissions:
-            notebook = gradebook.find_submission_notebook(spec.NOTEBOOK.removesuffix(".ipynb"),
-                                                          spec.ASSIGNMENT, submission.student.id)
+        found = gradebook.find_assignment(own.ASSIGNMENT)
+        for submission in found.submissions:
+            notebook = gradebook.find_submission_notebook(own.NOTEBOOK.removesuffix(".ipynb"),
+                                                          own.ASSIGNMENT, submission.student.id)
             scores[submission.student.id] = {grade.name: float(grade.score) for grade in notebook.grades}
     return scores
 
 
-def needs_manual_grade(course_dir: Path) -> set[str]:
+def needs_manual_grade(course_dir: Path, assignment=None) -> set[str]:
     """Students with a grade nbgrader marks as needing manual grading (the formgrader shows them)."""
+    own = _own(assignment)
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        assignment = gradebook.find_assignment(spec.ASSIGNMENT)
-        return {submission.student.id for submission in assignment.submissions if submission.needs_manual_grade}
+        found = gradebook.find_assignment(own.ASSIGNMENT)
+        return {submission.student.id for submission in found.submissions if submission.needs_manual_grade}
 
 
 def check_messages(notebook_path: Path) -> dict[str, tuple[str, float, float, str]]:
@@ -185,9 +199,11 @@ def check_messages(notebook_path: Path) -> dict[str, tuple[str, float, float, st
     return found
 
 
-def feedback_path(course_dir: Path, student: str) -> Path:
-    return course_dir / "feedback" / student / spec.ASSIGNMENT / spec.NOTEBOOK.replace(".ipynb", ".html")
+def feedback_path(course_dir: Path, student: str, assignment=None) -> Path:
+    own = _own(assignment)
+    return course_dir / "feedback" / student / own.ASSIGNMENT / own.NOTEBOOK.replace(".ipynb", ".html")
 
 
-def autograded_path(course_dir: Path, student: str) -> Path:
-    return course_dir / "autograded" / student / spec.ASSIGNMENT / spec.NOTEBOOK
+def autograded_path(course_dir: Path, student: str, assignment=None) -> Path:
+    own = _own(assignment)
+    return course_dir / "autograded" / student / own.ASSIGNMENT / own.NOTEBOOK

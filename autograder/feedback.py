@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from autograder import spec
+from autograder import assignments
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -94,11 +94,12 @@ def render_page(student: str, graded, paths: dict | None = None) -> str:
     """The page's HTML; `graded` is a batch.Graded."""
     e = html.escape
     row = graded.row
-    cells = {cell.id: cell for cell in spec.GRADE_CELLS}
+    own = assignments.get(getattr(graded, "assignment", None)).spec
+    cells = {cell.id: cell for cell in own.GRADE_CELLS}
     parts = [
         "<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<title>{e(spec.ASSIGNMENT)}: {e(student)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{e(spec.ASSIGNMENT)} &mdash; {e(student)}</h1>",
+        f"<title>{e(own.ASSIGNMENT)}: {e(student)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{e(own.ASSIGNMENT)} &mdash; {e(student)}</h1>",
         f"<p><strong>Score: {e(str(row['score']))} / {e(str(row['max_score']))}</strong></p>",
     ]
     if graded.flags:
@@ -142,8 +143,8 @@ def write_page(folder: str | os.PathLike, student: str, graded, seed: int | None
     paths = None
     if graded.sgd_probe:
         try:
-            from autograder import judge
-            paths = judge.descent_paths(graded.sgd_probe, seed=seed)
+            unit = assignments.get(getattr(graded, "assignment", None))
+            paths = unit.judge.descent_paths(graded.sgd_probe, seed=seed)
         except Exception:
             paths = None
     target = Path(folder) / page_name(student)

@@ -276,6 +276,11 @@ def _sentence(function: str, kind: str) -> str:
     return f"{name} {FAILURES.get(kind, KIND_SENTENCES['unknown'])}"
 
 
+def sentence(function: str, kind: str) -> str:
+    """The judge's sentence for a kind of failure of `function` (docs/assignments.md)."""
+    return _sentence(function, kind)
+
+
 def _named_mistake(outcomes: list[Outcome]) -> str | None:
     """The catalogued mistake (or pair) that explains the most failing cases; None when none does."""
     counts: dict[str, int] = {}

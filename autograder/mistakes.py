@@ -410,6 +410,10 @@ DESCENT_MISTAKES = (
 )
 
 
+# Every named formula and update-rule mistake (docs/assignments.md): what the class report counts.
+CATALOGUE = (*GRADIENT_MISTAKES, *DESCENT_MISTAKES)
+
+
 def _check_configured_credit() -> None:
     """course.toml's [mistakes] may only name catalogued mistakes."""
     known = ({mistake.id for mistake in GRADIENT_MISTAKES} | {mistake.id for mistake in DESCENT_MISTAKES}

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import spec
+from autograder import assignments, spec
 
 DEFAULT_OUT = Path("out") / "report"
 REQUIRED = ("student", "score", "max_score", "flags")
-OPTIONAL = ("mistakes", "seconds")
+OPTIONAL = ("mistakes", "seconds", "assignment")
 # Rows listed by name in the page; the plots and counts always cover everyone.
 MAX_FLAGGED_ROWS = 100
 SLOWEST_ROWS = 10
@@ -71,6 +71,11 @@ class ClassGrades:
     mistakes: list[dict[str, str]] | None = None     # per student: {cell_id: mistake_id}; None without the column
     seconds: np.ndarray | None = None                # (n,), NaN where empty; None without the column
     warnings: list[str] = field(default_factory=list)
+    unit: assignments.Assignment | None = None       # the assignment the CSV grades
+
+    @property
+    def spec(self):
+        return (self.unit or assignments.get()).spec
 
     @property
     def size(self) -> int:
@@ -87,12 +92,27 @@ def _number(text: str, line: int, column: str) -> float:
     return value
 
 
-def _function_of(cell_id: str) -> str:
+def _function_of(cell_id: str, own=spec) -> str:
     """The function a cell grades: cell ids begin with its name (the longest that fits)."""
-    if cell_id in spec.CELLS_BY_ID:
-        return spec.CELLS_BY_ID[cell_id].function
-    matches = [name for name in spec.FUNCTIONS if cell_id.startswith(name)]
+    if cell_id in own.CELLS_BY_ID:
+        return own.CELLS_BY_ID[cell_id].function
+    matches = [name for name in own.FUNCTIONS if cell_id.startswith(name)]
     return max(matches, key=len) if matches else cell_id
+
+
+def _unit_of(header: list[str], body, index: dict) -> assignments.Assignment:
+    """The assignment a CSV grades: its assignment column, else the unit that has its first grade cell."""
+    if "assignment" in index and body:
+        name = body[0][1][index["assignment"]].strip()
+        if name in assignments.names():
+            return assignments.get(name)
+    for name in header:
+        if name not in REQUIRED and name not in OPTIONAL:
+            try:
+                return assignments.for_cell(name)
+            except KeyError:
+                continue
+    return assignments.get()
 
 
 def read_grades(csv_path: str | os.PathLike) -> ClassGrades:
@@ -136,6 +156,10 @@ def read_grades(csv_path: str | os.PathLike) -> ClassGrades:
     for line, row in body:
         if len(row) != len(header):
             raise ReportError(f"line {line}: {len(row)} fields, the header has {len(header)}")
+    unit = _unit_of(header, body, index)
+    own = unit.spec
+    if "assignment" in index and len({row[index["assignment"]] for _, row in body}) > 1:
+        raise ReportError(f"{path}: rows of several assignments; report one assignment's CSV at a time")
     n = len(body)
     students = [row[index["student"]] for _, row in body]
     scores = np.array([_number(row[index["score"]], line, "score") for line, row in body])
@@ -151,10 +175,10 @@ def read_grades(csv_path: str | os.PathLike) -> ClassGrades:
         if not np.all(np.isfinite(points[:, column])):
             line = body[int(np.argmax(~np.isfinite(points[:, column])))][0]
             raise ReportError(f"line {line}: {cell_id} is not a finite number")
-    cell_max = np.array([spec.CELLS_BY_ID[cell_id].points if cell_id in spec.CELLS_BY_ID
+    cell_max = np.array([own.CELLS_BY_ID[cell_id].points if cell_id in own.CELLS_BY_ID
                          else max(float(points[:, column].max()), 1.0)
                          for column, cell_id in enumerate(cell_ids)], dtype=float)
-    unknown = [cell_id for cell_id in cell_ids if cell_id not in spec.CELLS_BY_ID]
+    unknown = [cell_id for cell_id in cell_ids if cell_id not in own.CELLS_BY_ID]
     if unknown:
         warnings.append(f"columns not in this course's checks (their best score is taken as their maximum): "
                         f"{', '.join(unknown)}")
@@ -178,7 +202,7 @@ def read_grades(csv_path: str | os.PathLike) -> ClassGrades:
         seconds = np.array([_number(row[index["seconds"]], line, "seconds") if row[index["seconds"]].strip()
                             else math.nan for line, row in body])
     return ClassGrades(path, students, scores, max_score, cell_ids, cell_max, points, flags,
-                       mistakes, seconds, warnings)
+                       mistakes, seconds, warnings, unit)
 
 
 # --- statistics ---------------------------------------------------------------------------
@@ -191,18 +215,19 @@ class MistakeCount:
     students: int
     functions: Counter            # function -> students
     cells: Counter                # cell id -> students
+    unit: assignments.Assignment | None = None
 
     def sentence(self) -> str:
         """The catalogue's sentence, with the function it is about as its subject."""
+        own = (self.unit or assignments.get()).spec
         function = self.functions.most_common(1)[0][0]
-        subject = NAMES.get(function, function)
+        subject = own.NAMES.get(function, function)
         if len(self.functions) > 1:
-            subject = "A gradient" if all(name in ("dC_dyhat", "dC_dm", "dC_db") for name in self.functions) \
+            subject = "A gradient" if all(name in own.GRADIENT_FUNCTIONS for name in self.functions) \
                 else "The function"
-        text = catalogue_sentences().get(self.id)
+        text = catalogue_sentences(self.unit).get(self.id)
         if text is None:
-            from autograder import mistakes
-            text = mistakes.sentence_of(self.id)     # a pair of catalogued mistakes, "a+b"
+            text = _mistakes(self.unit).sentence_of(self.id)     # a pair of catalogued mistakes, "a+b"
         if text is None:
             return "(not in the mistake catalogue)"
         return f"{subject} {text}" if not text[:1].isupper() else text
@@ -210,38 +235,43 @@ class MistakeCount:
     @property
     def misconception(self) -> bool:
         """A wrong formula or update rule from the catalogue, as opposed to code that did not run or return."""
-        return all(part in misconception_ids() for part in self.id.split("+"))
+        return all(part in misconception_ids(self.unit) for part in self.id.split("+"))
 
 
 def _full_stop(sentence: str) -> str:
     return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
 
 
-_SENTENCES: dict[str, str] | None = None
-_MISCONCEPTIONS: frozenset[str] | None = None
+_SENTENCES: dict[str, dict[str, str]] = {}
+_MISCONCEPTIONS: dict[str, frozenset[str]] = {}
 
 
-def misconception_ids() -> frozenset[str]:
+def _mistakes(unit=None):
+    """The assignment's mistake catalogue (docs/assignments.md: CATALOGUE, KIND_SENTENCES, sentence_of)."""
+    return (unit or assignments.get()).module("mistakes")
+
+
+def misconception_ids(unit=None) -> frozenset[str]:
     """The catalogue's formula and descent mistakes (what a lecture can address)."""
-    global _MISCONCEPTIONS
-    if _MISCONCEPTIONS is None:
-        from autograder import mistakes
-        _MISCONCEPTIONS = frozenset(m.id for m in (*mistakes.GRADIENT_MISTAKES, *mistakes.DESCENT_MISTAKES))
-    return _MISCONCEPTIONS
+    name = (unit or assignments.get()).name
+    if name not in _MISCONCEPTIONS:
+        _MISCONCEPTIONS[name] = frozenset(m.id for m in _mistakes(unit).CATALOGUE)
+    return _MISCONCEPTIONS[name]
 
 
-def catalogue_sentences() -> dict[str, str]:
+def catalogue_sentences(unit=None) -> dict[str, str]:
     """mistake id -> the sentence that names it (imports the catalogue, and torch with it, once)."""
-    global _SENTENCES
-    if _SENTENCES is None:
-        from autograder import judge, mistakes
+    name = (unit or assignments.get()).name
+    if name not in _SENTENCES:
+        from autograder import judge
+        catalogue = _mistakes(unit)
         sentences = {kind: _full_stop(sentence) for kind, sentence in judge.FAILURES.items()}
         sentences.update(NOTEBOOK_SENTENCES)
-        sentences.update({kind: _full_stop(sentence) for kind, sentence in mistakes.KIND_SENTENCES.items()})
-        for mistake in (*mistakes.GRADIENT_MISTAKES, *mistakes.DESCENT_MISTAKES):
+        sentences.update({kind: _full_stop(sentence) for kind, sentence in catalogue.KIND_SENTENCES.items()})
+        for mistake in catalogue.CATALOGUE:
             sentences[mistake.id] = mistake.sentence
-        _SENTENCES = sentences
-    return _SENTENCES
+        _SENTENCES[name] = sentences
+    return _SENTENCES[name]
 
 
 @dataclass
@@ -280,11 +310,11 @@ class Report:
             per_student = defaultdict(set)
             for cell_id, mistake in found.items():
                 cells[mistake][cell_id] += 1
-                per_student[mistake].add(_function_of(cell_id))
+                per_student[mistake].add(_function_of(cell_id, self.grades.spec))
             for mistake, names in per_student.items():
                 students[mistake] += 1
                 functions[mistake].update(names)
-        return [MistakeCount(mistake, count, functions[mistake], cells[mistake])
+        return [MistakeCount(mistake, count, functions[mistake], cells[mistake], self.grades.unit)
                 for mistake, count in sorted(students.items(), key=lambda item: (-item[1], item[0]))]
 
     def misconceptions(self) -> list[MistakeCount] | None:
@@ -387,7 +417,8 @@ def plot_scores(report: Report, path: Path) -> None:
 def plot_checks(report: Report, path: Path) -> None:
     rates = report.check_rates()
     figure, axes = _figure(7.5, 0.42 * len(rates) + 1.0)
-    labels = [cell_id + ("" if cell_id not in spec.CELLS_BY_ID or spec.CELLS_BY_ID[cell_id].visible else " (hidden)")
+    own = report.grades.spec
+    labels = [cell_id + ("" if cell_id not in own.CELLS_BY_ID or own.CELLS_BY_ID[cell_id].visible else " (hidden)")
               for cell_id, *_ in rates]
     y = np.arange(len(rates))[::-1]
     full = np.array([rate[1] for rate in rates]) * 100
@@ -415,7 +446,7 @@ def plot_mistakes(counts: list[MistakeCount], size: int, path: Path) -> None:
     axes.barh(y, values, color=RED)
     for row, value in zip(y, values):
         axes.text(value, row, f" {value:,} ({_percent(value, size)})", va="center", fontsize=9)
-    labels = [f"{count.id} · {', '.join(NAMES.get(name, name) for name, _ in count.functions.most_common())}"
+    labels = [f"{count.id} · {', '.join((count.unit or assignments.get()).spec.NAMES.get(name, name) for name, _ in count.functions.most_common())}"
               for count in shown]
     axes.set_yticks(y, labels, fontsize=9)
     axes.set_xlim(0, max(values) * 1.25)
@@ -498,7 +529,7 @@ def _mistake_table(counts: list[MistakeCount], size: int, heading: str = "mistak
             '<col style="width: 11rem"><col></colgroup>',
             f"<tr><th>{heading}</th><th>students</th><th>in</th><th>what it means</th></tr>"]
     for count in counts:
-        where = ", ".join(f"{NAMES.get(name, name)} ({number:,})" for name, number in count.functions.most_common())
+        where = ", ".join(f"{(count.unit or assignments.get()).spec.NAMES.get(name, name)} ({number:,})" for name, number in count.functions.most_common())
         rows.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students:,} '
                     f'({_percent(count.students, size)})</td><td>{_e(where)}</td><td>{_e(count.sentence())}</td></tr>')
     rows.append("</table>")
@@ -514,8 +545,8 @@ def _page(report: Report, images: dict[str, str]) -> str:
     size = grades.size
     parts = [f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Class report: {_e(spec.ASSIGNMENT)}</title><style>{STYLE}</style></head><body>
-<h1>Class report: {_e(spec.ASSIGNMENT)}</h1>
+<title>Class report: {_e(report.grades.spec.ASSIGNMENT)}</title><style>{STYLE}</style></head><body>
+<h1>Class report: {_e(report.grades.spec.ASSIGNMENT)}</h1>
 <p class="lead">From <code>{_e(grades.path.name)}</code>: {_students(size)}, graded out of {grades.max_score:g} points.</p>
 """]
     for warning in grades.warnings:
@@ -537,7 +568,7 @@ def _page(report: Report, images: dict[str, str]) -> str:
     parts.append(f'<img src="{images["checks"]}" alt="Pass rate of every check">')
     parts.append("<table><tr><th>check</th><th>points</th><th>full points</th><th>what it checks</th></tr>")
     for cell_id, full, partial, none in report.check_rates():
-        cell = spec.CELLS_BY_ID.get(cell_id)
+        cell = report.grades.spec.CELLS_BY_ID.get(cell_id)
         described = cell.description if cell else ""
         worth = f"{cell.points:g}" if cell else "?"
         parts.append(f'<tr><td><code>{_e(cell_id)}</code>{"" if not cell or cell.visible else " (hidden)"}</td>'

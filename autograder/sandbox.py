@@ -60,10 +60,25 @@ SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/li
 # probe engine and what it needs, and the data the release imports. What
 # computes right answers (reference, cases, judge, mistakes) is not there.
 SANDBOX_MODULES = ("__init__.py", "config.py", "data.py", "inputs.py", "probes.py", "spec.py", "worker.py",
-                   "isolation/__init__.py", "isolation/seccomp.py")
+                   "isolation/__init__.py", "isolation/seccomp.py", "assignments/__init__.py")
 # The worker never reads course.toml (hidden from it, or closed to nobody): what
 # it needs of it comes in the request (autograder.config.NO_FILE).
 WORKER_ENV = {"MSEGRAD_CONFIG": "-"}
+
+
+def worker_env() -> dict:
+    """WORKER_ENV, and the probes of every assignment of the course for the zygote to warm up."""
+    from autograder import assignments
+    return {**WORKER_ENV, "MSEGRAD_PROBES": ",".join(f"{unit.package}.probes" for unit in assignments.every())}
+
+
+def sandbox_files() -> list[str]:
+    """SANDBOX_MODULES and every assignment unit's spec, data and probes (docs/assignments.md)."""
+    from autograder import assignments
+    files = list(SANDBOX_MODULES)
+    for unit in assignments.every():
+        files += [name for name in unit.sandbox_files(package_dir()) if name not in files]
+    return files
 # The grader's answer from the sandbox is a few hundred kilobytes; nothing near this is one.
 MAX_ANSWER = 16 * 1024 * 1024
 # The zygote forks within this (milliseconds, unless the machine is stalled).
@@ -155,14 +170,14 @@ _STAGED: dict[str, str] = {}
 
 
 def staged_package() -> str:
-    """A read-only copy of SANDBOX_MODULES, bound in the sandbox where the package is (made once per run)."""
+    """A read-only copy of sandbox_files(), bound in the sandbox where the package is (made once per run)."""
     source = package_dir()
     if source in _STAGED and os.path.isdir(_STAGED[source]):
         return _STAGED[source]
     root = tempfile.mkdtemp(prefix="msegrad-package-")
     os.chmod(root, 0o755)
     target = os.path.join(root, "autograder")
-    for name in SANDBOX_MODULES:
+    for name in sandbox_files():
         destination = os.path.join(target, name)
         os.makedirs(os.path.dirname(destination), mode=0o755, exist_ok=True)
         shutil.copyfile(os.path.join(source, name), destination)
@@ -242,7 +257,7 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
-    env.update(WORKER_ENV)
+    env.update(worker_env())
     env.update(options.env)
     for key, value in env.items():
         argv += ["--setenv", key, str(value)]
@@ -420,7 +435,7 @@ class Sandbox:
             argv = bwrap_command(self.mode.name, command, self.options)
         else:
             argv = ["env", "OMP_NUM_THREADS=1", "MKL_NUM_THREADS=1", "MPLBACKEND=Agg",
-                    *(f"{key}={value}" for key, value in {**WORKER_ENV, **self.options.env}.items())] + command
+                    *(f"{key}={value}" for key, value in {**worker_env(), **self.options.env}.items())] + command
         log = subprocess_log()
         try:
             self.process = _spawn(self.mode.name, argv, None, theirs.fileno(), log)

@@ -14,6 +14,11 @@ from autograder import config
 FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db", "sgd")
 ASSIGNMENT = "mse-gradient"
 NOTEBOOK = "mse_gradient.ipynb"
+# Autograd is forbidden in these; sgd runs with stand-ins for dC_dm and dC_db (docs/assignments.md).
+GRADIENT_FUNCTIONS = ("dC_dyhat", "dC_dm", "dC_db")
+STAND_INS = {"sgd": ("dC_dm", "dC_db")}
+DATA_MODULE = "autograder.data"
+NAMES = {"dC_dyhat": "dC/dy_hat", "dC_dm": "dC/dm", "dC_db": "dC/db", "sgd": "sgd"}
 
 
 @dataclass(frozen=True)
@@ -51,19 +56,27 @@ GRADE_CELLS = (
 
 
 
-def _with_configured_points(cells):
-    """The cells with course.toml's [points]; a name there that is no grade cell is an error."""
-    points = config.settings()["points"]
+def configured(assignment: str, cells):
+    """The cells with course.toml's points: [points] for the course's first assignment, [points.<id>] for others.
+
+    A name there that is no grade cell of the assignment is an error.
+    """
+    from autograder import assignments
+    table = config.settings()["points"]
+    first = assignments.every()[0].name == assignment
+    points = {key: value for key, value in table.items() if not isinstance(value, dict)} if first else {}
+    points.update(table.get(assignment) or {})
     known = {cell.id for cell in cells}
     for name in points:
         if name not in known:
-            raise config.ConfigError(f"{config.path()}: points.{name} is not a grade cell; "
+            where = "points" if first and name in table else f"points.{assignment}"
+            raise config.ConfigError(f"{config.path()}: {where}.{name} is not a grade cell of {assignment}; "
                                      f"expected one of {', '.join(sorted(known))}")
     return tuple(replace(cell, points=points.get(cell.id, cell.points)) for cell in cells)
 
 
 # The points above are the defaults; course.toml's [points] sets them.
-GRADE_CELLS = _with_configured_points(GRADE_CELLS)
+GRADE_CELLS = configured(ASSIGNMENT, GRADE_CELLS)
 CELLS_BY_ID = {cell.id: cell for cell in GRADE_CELLS}
 MAX_SCORE = float(sum(cell.points for cell in GRADE_CELLS))
 

@@ -36,6 +36,7 @@ import ctypes
 import errno
 import json
 import os
+import re
 import resource
 import select
 import signal
@@ -243,7 +244,8 @@ def _watched() -> dict:
         if module is not None:
             for key in attributes:
                 snapshot[f"{name}.{key}"] = id(getattr(module, key, None))
-    for name in _WATCHED_WHOLE:
+    units = [name for name in list(modules) if name.startswith("autograder.assignments.")]
+    for name in (*_WATCHED_WHOLE, *units):
         module = modules.get(name)
         if module is not None:
             for key, value in list(vars(module).items()):
@@ -298,7 +300,8 @@ def _function_child(namespace: dict, functions: list[str], cases: dict, write_fd
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         _cpu_limit(cpu_seconds + 1, cpu_seconds + 3)
-        from autograder import probes
+        import importlib
+        probes = importlib.import_module(PROBES_MODULE)
         for function in functions:
             _send(write_fd, {"event": "start", "function": function})
             try:
@@ -948,6 +951,13 @@ def _address_space() -> int:
         return 0
 
 
+# The probes module of the assignment being graded: one unit's (docs/assignments.md), set per request.
+PROBES_MODULE = "autograder.probes"
+_PROBES_NAME = re.compile(r"autograder(\.[A-Za-z_][A-Za-z0-9_]*)*\.probes")
+# The probes the zygote warms up: every assignment of the course (the grader sets it).
+WARM_PROBES = "MSEGRAD_PROBES"
+
+
 def _send_line(fd: int, message: dict) -> None:
     _write_all(fd, json.dumps(message).encode() + b"\n")
 
@@ -968,6 +978,12 @@ def _read_request(fd: int) -> dict:
     # The course's file is hidden in the sandbox: the grader sends the bound on one call.
     from autograder import probes
     probes.set_call_seconds(float(request["call_seconds"]))
+    # Which assignment's probes run the checks (the grader names its unit's module).
+    global PROBES_MODULE
+    module = request.get("probes", PROBES_MODULE)
+    if not isinstance(module, str) or not _PROBES_NAME.fullmatch(module):
+        raise ValueError(f"not a probes module: {str(module)[:80]!r}")
+    PROBES_MODULE = module
     return request
 
 
@@ -1140,12 +1156,14 @@ def _warm_up() -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401  (builds the font cache once, not per student)
-    from autograder import probes
+    import importlib
     from autograder.isolation import seccomp  # noqa: F401  (imported once, not per student)
-    try:
-        probes.warm_up()
-    except Exception:  # warming up is an optimisation only
-        pass
+    for name in (os.environ.get(WARM_PROBES) or PROBES_MODULE).split(","):
+        try:
+            if _PROBES_NAME.fullmatch(name):
+                importlib.import_module(name).warm_up()
+        except Exception:  # warming up is an optimisation only
+            pass
     # Objects that exist now are never collected: the collector then does not
     # touch (and copy) their pages in every fork.
     gc.collect()

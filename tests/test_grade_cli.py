@@ -63,7 +63,7 @@ def test_csv_has_the_documented_columns_and_one_row_per_student(graded_class):
     _, csv_path = graded_class
     header = csv_path.read_text().splitlines()[0].split(",")
     assert header == ["student", "score", "max_score", *[cell.id for cell in spec.GRADE_CELLS], "flags",
-                      "mistakes", "seconds"]
+                      "mistakes", "seconds", "assignment"]
     rows = _rows(csv_path)
     assert sorted(row["student"] for row in rows) == sorted(
         ["ada", "barbara", "grace", "notjson", "notanotebook", "noanswers", "nothing", "solutions", "exercises"])
@@ -119,7 +119,7 @@ def test_a_partial_last_line_is_dropped_and_its_student_regraded(tmp_path):
     submitted = _class(tmp_path, students=("ada", "grace"))
     csv_path = tmp_path / "grades.csv"
     header = ",".join(batch.COLUMNS)
-    ada = ",".join(["ada", "16", "16", *["1"] * len(batch.CELL_IDS), "", "", "0.2"])
+    ada = ",".join(["ada", "16", "16", *["1"] * len(batch.CELL_IDS), "", "", "0.2", "mse-gradient"])
     csv_path.write_text(f"{header}\n{ada}\ngrace,3,16,1,")      # killed while writing grace's row
     assert main(["grade", str(submitted), "--csv", str(csv_path), "--jobs", "1", *FAST]) == 0
     rows = _rows(csv_path)

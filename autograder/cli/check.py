@@ -12,7 +12,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from autograder import config, spec
+from autograder import assignments, config
 from autograder.notebook import NotebookError, answer_cells
 
 # Each code cell of the notebook; course.toml's limits.top_level_seconds, the grader's bound on all of them.
@@ -22,7 +22,9 @@ TOP_LEVEL_SECONDS = config.get("limits", "top_level_seconds")
 def add_parser(subparsers):
     parser = subparsers.add_parser("check", help="check a notebook with the visible checks, outside Jupyter",
                                    description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path, help="your mse_gradient.ipynb")
+    parser.add_argument("notebook", type=Path, help="your notebook, e.g. mse_gradient.ipynb")
+    parser.add_argument("--assignment", metavar="ID",
+                        help="the assignment it answers (default: told from its file or folder name)")
     parser.add_argument("--all", action="store_true",
                         help="also run the hidden checks (for instructors; students see them after grading)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show every case of every check")
@@ -58,6 +60,13 @@ def _run_notebook_code(cells: list[str], name: str) -> tuple[dict, list[str]]:
 def run(args) -> int:
     from autograder.checks import format_result, run_check
 
+    try:
+        unit = assignments.get(args.assignment) if args.assignment else \
+            (assignments.for_notebook(args.notebook) or assignments.get())
+    except assignments.UnknownAssignment as error:
+        print(f"msegrad check: {error}", file=sys.stderr)
+        return 2
+    spec = unit.spec
     try:
         cells = answer_cells(args.notebook)
     except NotebookError as error:

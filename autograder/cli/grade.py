@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from autograder import batch, spec
+from autograder import assignments, batch
 from autograder.sandbox import SandboxError
 
 
@@ -19,10 +19,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "grade", help="grade submissions in isolation and write a CSV",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
-        epilog=f"CSV columns: student, score, max_score, {', '.join(batch.CELL_IDS)}, flags.")
+        epilog="CSV columns: student, score, max_score, one per grade cell of the assignment, flags, "
+               "mistakes, seconds, assignment.")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="notebooks, student folders (<student>/mse-gradient/mse_gradient.ipynb) "
                              "or a class folder of student folders")
+    parser.add_argument("--assignment", metavar="ID",
+                        help="the assignment graded (default: told from nbgrader's layout, <student>/<ID>/...)")
     parser.add_argument("--csv", required=True, metavar="OUT", help="the grades file (appended to, resumable)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="sandboxes in parallel (default: the number of CPUs)")
@@ -60,10 +63,11 @@ def run(args) -> int:
     sandbox = "none" if args.no_sandbox else ("bwrap" if args.require_sandbox else "auto")
     hide = [args.gradebook] if args.gradebook else []
     try:
+        unit = assignments.get(args.assignment) if args.assignment else assignments.detect(args.paths)
         summary = batch.grade_paths(args.paths, args.csv, jobs=args.jobs, feedback=args.feedback,
                                     force=args.force, seed=args.seed, limits=limits, sandbox=sandbox,
-                                    progress=args.progress, hide=hide)
-    except batch.InputError as error:
+                                    progress=args.progress, hide=hide, assignment=unit)
+    except (batch.InputError, assignments.UnknownAssignment) as error:
         print(f"msegrad grade: error: {error}", file=sys.stderr)
         return 2
     except SandboxError as error:
@@ -78,12 +82,13 @@ def run(args) -> int:
         status = 4
     if args.gradebook:
         try:
-            comparison = batch.compare_gradebook(args.csv, args.gradebook, write=args.write_gradebook)
+            comparison = batch.compare_gradebook(args.csv, args.gradebook, write=args.write_gradebook,
+                                                 assignment=unit)
         except batch.InputError as error:
             print(f"msegrad grade: error: {error}", file=sys.stderr)
             return 2
         print(comparison.report())
         if args.write_gradebook:
             print(f"wrote the isolated points into {args.gradebook} as manual scores "
-                  f"({spec.ASSIGNMENT}, {comparison.compared} students)")
+                  f"({unit.name}, {comparison.compared} students)")
     return status

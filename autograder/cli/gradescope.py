@@ -20,6 +20,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=" ".join(__doc__.split("\n\n")[1].replace("``", "").split()),
         epilog=f"Gradescope shows the visible checks at once and the hidden ones after the due date; "
                f"the maximum score is {spec.MAX_SCORE:g}.")
+    parser.add_argument("--assignment", metavar="ID", default=None,
+                        help="the assignment this bundle grades (default: the course's first)")
     parser.add_argument("--out", default="autograder.zip", metavar="ZIP",
                         help="the bundle to write (default: autograder.zip)")
     parser.add_argument("--seed", type=int, default=None,
@@ -42,10 +44,11 @@ def run(args) -> int:
         return gradescope.main(args.run)
     try:
         path = gradescope.build_bundle(args.out, seed=args.seed, function_timeout=args.timeout,
-                                       top_timeout=args.top_timeout, memory_mb=args.memory_mb)
-    except (ValueError, OSError) as error:
+                                       top_timeout=args.top_timeout, memory_mb=args.memory_mb,
+                                       assignment=args.assignment)
+    except (ValueError, OSError) as error:   # assignments.UnknownAssignment is a ValueError
         print(f"msegrad gradescope: error: {error}", file=sys.stderr)
         return 2
     config = gradescope.read_config_from_zip(path)
-    print(f"wrote {path} (seed {config.get('seed')}): upload it as the assignment's autograder on Gradescope")
+    print(f"wrote {path} ({config.get('assignment')}, seed {config.get('seed')}): upload it as the assignment's autograder on Gradescope")
     return 0

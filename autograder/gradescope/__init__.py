@@ -28,7 +28,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from autograder import spec
+from autograder import assignments, spec
 
 DEFAULT_ROOT = "/autograder"
 ROOT_VARIABLE = "MSEGRAD_GRADESCOPE_ROOT"
@@ -217,7 +217,7 @@ def _zip_text(archive: zipfile.ZipFile, name: str, text: str | bytes, executable
 
 
 def build_bundle(out: str | os.PathLike, *, seed: int | None = None, function_timeout: float | None = None,
-                 top_timeout: float | None = None, memory_mb: int | None = None) -> Path:
+                 top_timeout: float | None = None, memory_mb: int | None = None, assignment: str | None = None) -> Path:
     """Write the Gradescope autograder zip to `out`; returns its path.
 
     seed: the seed of the random check cases (default: $MSEGRAD_SEED or the
@@ -232,7 +232,7 @@ def build_bundle(out: str | os.PathLike, *, seed: int | None = None, function_ti
     if not out.parent.exists():
         raise ValueError(f"the folder {out.parent} does not exist")
     versions = _pinned_versions()
-    config = {"seed": seed_from_env(seed), "limits": {}}
+    config = {"assignment": assignments.get(assignment).name, "seed": seed_from_env(seed), "limits": {}}
     for name, value in (("function_timeout", function_timeout), ("top_timeout", top_timeout),
                         ("memory_mb", memory_mb)):
         if value is not None:
@@ -279,7 +279,7 @@ def read_config_from_zip(bundle: str | os.PathLike) -> dict:
         return json.loads(archive.read(CONFIG_NAME))
 
 
-def find_notebook(submission: Path) -> tuple[Path | None, list[str]]:
+def find_notebook(submission: Path, name: str = spec.NOTEBOOK) -> tuple[Path | None, list[str]]:
     """(the notebook to grade, every file submitted, relative): mse_gradient.ipynb first, else any *.ipynb.
 
     Among several candidates the shallowest wins, then the name order;
@@ -292,7 +292,7 @@ def find_notebook(submission: Path) -> tuple[Path | None, list[str]]:
                 files.append(path)
     files.sort(key=lambda path: (len(path.relative_to(submission).parts), str(path)))
     listed = [path.relative_to(submission).as_posix() for path in files]
-    for wanted in (lambda p: p.name == spec.NOTEBOOK, lambda p: p.name.lower().endswith(".ipynb")):
+    for wanted in (lambda p: p.name == name, lambda p: p.name.lower().endswith(".ipynb")):
         for path in files:
             if wanted(path):
                 return path, listed
@@ -335,13 +335,13 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _test_number(cell: spec.GradeCell) -> str:
-    function_index = spec.FUNCTIONS.index(cell.function) + 1
-    cell_index = spec.cells_for(cell.function).index(cell) + 1
+def _test_number(cell: spec.GradeCell, own=spec) -> str:
+    function_index = own.FUNCTIONS.index(cell.function) + 1
+    cell_index = own.cells_for(cell.function).index(cell) + 1
     return f"{function_index}.{cell_index}"
 
 
-def _test(cell: spec.GradeCell, points: float, message: str, mistake: str | None) -> dict:
+def _test(cell: spec.GradeCell, points: float, message: str, mistake: str | None, own=spec) -> dict:
     points = float(points)
     passed = points >= cell.points
     lines = []
@@ -350,7 +350,7 @@ def _test(cell: spec.GradeCell, points: float, message: str, mistake: str | None
     lines.append(md_escape(message))
     return {
         "name": f"{cell.id}: {cell.description}",
-        "number": _test_number(cell),
+        "number": _test_number(cell, own),
         "score": points,
         "max_score": float(cell.points),
         "status": "passed" if passed else "failed",
@@ -365,15 +365,17 @@ def results_from_graded(graded, *, seed: int, notebook_name: str, limits, mode_n
                         seconds: float, submitted: list[str] | None = None) -> dict:
     """Gradescope's results.json for one batch.Graded."""
     by_id = {result.cell_id: result for result in graded.results}
+    unit = assignments.get(getattr(graded, "assignment", None))
+    own = unit.spec
     tests = []
-    for cell in spec.GRADE_CELLS:
+    for cell in own.GRADE_CELLS:
         result = by_id.get(cell.id)
         points = float(graded.row.get(cell.id, 0) or 0)   # the CSV's points: identical to msegrad grade's
         message = result.message if result is not None else "no result"
-        tests.append(_test(cell, points, message, result.mistake if result is not None else "error"))
+        tests.append(_test(cell, points, message, result.mistake if result is not None else "error", own))
     score = float(graded.row["score"])
     replay = replay_command(seed, notebook_name, limits)
-    lines = [f"**Score: {score:g} / {spec.MAX_SCORE:g}** for {md_code(notebook_name)}. "
+    lines = [f"**Score: {score:g} / {own.MAX_SCORE:g}** for {md_code(notebook_name)} ({md_code(unit.name)}). "
              "Checks marked hidden are shown after the due date."]
     if graded.flags:
         lines.append("**Flags:** " + ", ".join(md_code(flag) for flag in graded.flags))
@@ -390,6 +392,7 @@ def results_from_graded(graded, *, seed: int, notebook_name: str, limits, mode_n
         "output_format": "md",
         "tests": tests,
         "extra_data": {
+            "assignment": unit.name,
             "seed": seed,
             "versions": versions(),
             "replay": replay,
@@ -405,9 +408,10 @@ def results_from_graded(graded, *, seed: int, notebook_name: str, limits, mode_n
 
 
 def _zero_results(message: str, mistake: str, *, seed: int, seconds: float, output: str,
-                  extra: dict | None = None) -> dict:
-    tests = [_test(cell, 0.0, message, mistake) for cell in spec.GRADE_CELLS]
-    extra_data = {"seed": seed, "versions": versions(), "flags": [mistake]}
+                  extra: dict | None = None, unit=None) -> dict:
+    unit = unit or assignments.get()
+    tests = [_test(cell, 0.0, message, mistake, unit.spec) for cell in unit.spec.GRADE_CELLS]
+    extra_data = {"assignment": unit.name, "seed": seed, "versions": versions(), "flags": [mistake]}
     extra_data.update(extra or {})
     return {"score": 0.0, "execution_time": int(math.ceil(seconds)), "output": output,
             "output_format": "md", "tests": tests, "extra_data": extra_data}
@@ -433,16 +437,17 @@ def grade(root: str | os.PathLike | None = None) -> dict:
     config = read_config(root)
     from autograder.cases import seed_from_env
     seed = seed_from_env(None if os.environ.get("MSEGRAD_SEED") else config.get("seed"))
-    notebook, submitted = find_notebook(root / "submission")
+    unit = assignments.get(config.get("assignment") or None)
+    notebook, submitted = find_notebook(root / "submission", unit.spec.NOTEBOOK)
     if notebook is None:
         shown = ", ".join(md_code(name) for name in submitted[:MAX_LISTED_FILES])
         more = f" and {len(submitted) - MAX_LISTED_FILES} more" if len(submitted) > MAX_LISTED_FILES else ""
         why = (f"No Jupyter notebook (.ipynb) was submitted, so nothing could be graded. "
-               f"Submit {spec.NOTEBOOK}, the notebook released by the course.")
+               f"Submit {unit.spec.NOTEBOOK}, the notebook released by the course.")
         files = f"Files received: {shown}{more}." if submitted else "No files were received."
         return _zero_results(why, "no-notebook", seed=seed, seconds=time.monotonic() - started,
-                             output=f"**Score: 0 / {spec.MAX_SCORE:g}.** {md_escape(why)}\n\n{files}",
-                             extra={"submitted": submitted[:100]})
+                             output=f"**Score: 0 / {unit.spec.MAX_SCORE:g}.** {md_escape(why)}\n\n{files}",
+                             extra={"submitted": submitted[:100]}, unit=unit)
 
     from autograder import batch, judge, mistakes, reference   # noqa: F401  (loaded before any student code runs)
     from autograder.sandbox import Options, Sandbox, choose_mode
@@ -466,7 +471,7 @@ def grade(root: str | os.PathLike | None = None) -> dict:
         box = Sandbox(mode, options)
         try:
             graded = batch.grade_submission(box, batch.Submission("submission", notebook), seed, limits,
-                                            mode.sandboxed)
+                                            mode.sandboxed, unit)
         finally:
             box.stop()
     results = results_from_graded(graded, seed=seed, notebook_name=notebook.name, limits=limits,
@@ -573,7 +578,7 @@ def main(root: str | os.PathLike | None = None) -> int:
                    "extra_data": {"error": detail[-2000:], "seed": seed if isinstance(seed, int) else None}}
     path = write_results(results, root)
     extra = results.get("extra_data", {})
-    print(f"score {results['score']:g} / {spec.MAX_SCORE:g} in {time.monotonic() - started:.1f} s "
+    print(f"score {results['score']:g} / {sum(test.get('max_score', 0) for test in results.get('tests', [])):g} in {time.monotonic() - started:.1f} s "
           f"(seed {extra.get('seed')}, sandbox {extra.get('sandbox', '-')}, flags {' '.join(extra.get('flags') or []) or '-'})")
     if extra.get("replay"):
         print(f"replay: {extra['replay']}")

@@ -96,7 +96,7 @@ def _describe(value) -> dict:
     return out
 
 
-def _record(value) -> dict:
+def _record(value, unit=None) -> dict:
     if not isinstance(value, dict):
         raise Refused("a case record is not an object")
     out = {}
@@ -117,8 +117,10 @@ def _record(value) -> dict:
             if not isinstance(item, list) or len(item) != 2:
                 raise Refused("a pair that is not two numbers")
             out[key] = [_number(number) for number in item]
+        elif unit is not None and key in unit["keys"]:
+            out[key] = unit["keys"][key](item)
         elif key == "gradient_calls":
-            if not isinstance(item, dict) or set(item) - {"dC_dm", "dC_db"}:
+            if not isinstance(item, dict) or set(item) - _stand_in_names(unit):
                 raise Refused("gradient calls of unknown functions")
             out[key] = {}
             for name, count in item.items():
@@ -126,7 +128,7 @@ def _record(value) -> dict:
                     raise Refused("a call count that is not a count")
                 out[key][name] = count
         elif key == "gradient_points":
-            if not isinstance(item, dict) or set(item) - {"dC_dm", "dC_db"}:
+            if not isinstance(item, dict) or set(item) - _stand_in_names(unit):
                 raise Refused("gradient points of unknown functions")
             out[key] = {}
             for name, points in item.items():
@@ -143,11 +145,29 @@ def _record(value) -> dict:
     return out
 
 
-def clean_probe(function: str, probe, case_counts: dict[str, int]) -> dict:
-    """probes.probe_function's dict for `function`, checked; Refused when it is not one."""
+def _stand_in_names(unit) -> set:
+    if unit is None:
+        return {"dC_dm", "dC_db"}
+    return {name for names in unit["spec"].STAND_INS.values() for name in names}
+
+
+def _unit(assignment) -> dict:
+    """What of an assignment's unit the checks below need: its spec and its own record validators."""
+    if assignment is None:
+        return {"spec": spec, "keys": {}}
+    own = assignment.protocol()
+    return {"spec": assignment.spec, "keys": dict(getattr(own, "RECORD_KEYS", {}) or {})}
+
+
+def clean_probe(function: str, probe, case_counts: dict[str, int], assignment=None, *, _unit_parts=None) -> dict:
+    """probes.probe_function's dict for `function`, checked; Refused when it is not one.
+
+    `assignment` (autograder.assignments.Assignment) is the unit whose probe it is; None is assignment 1.
+    """
+    unit = _unit_parts or _unit(assignment)
     if not isinstance(probe, dict):
         raise Refused("the probe is not an object")
-    expected = {cell.id for cell in spec.cells_for(function)}
+    expected = {cell.id for cell in unit["spec"].cells_for(function)}
     if set(probe) != expected:
         raise Refused("the probe does not answer exactly this function's cells")
     out = {}
@@ -163,14 +183,14 @@ def clean_probe(function: str, probe, case_counts: dict[str, int]) -> dict:
             elif key == "cases":
                 if not isinstance(item, list) or len(item) > min(case_counts.get(cell_id, MAX_CASES), MAX_CASES):
                     raise Refused(f"{cell_id} has more case records than cases")
-                clean[key] = [_record(record) for record in item]
+                clean[key] = [_record(record, unit) for record in item]
             else:
                 raise Refused(f"unknown key {key!r} in {cell_id}")
         out[cell_id] = clean
     return out
 
 
-def clean_answer(answer, case_counts: dict[str, int]) -> tuple[dict, list[str]]:
+def clean_answer(answer, case_counts: dict[str, int], assignment=None) -> tuple[dict, list[str]]:
     """(the answer with only what the probe can produce, the functions whose results were refused)."""
     if not isinstance(answer, dict):
         answer = {}
@@ -187,7 +207,9 @@ def clean_answer(answer, case_counts: dict[str, int]) -> tuple[dict, list[str]]:
         clean["top"] = None
     functions = answer.get("functions") if isinstance(answer.get("functions"), dict) else {}
     clean["functions"] = {}
-    for function in spec.FUNCTIONS:
+    unit = _unit(assignment)
+    names = unit["spec"].FUNCTIONS
+    for function in names:
         outcome = functions.get(function)
         if not isinstance(outcome, dict):
             continue
@@ -198,14 +220,15 @@ def clean_answer(answer, case_counts: dict[str, int]) -> tuple[dict, list[str]]:
                 "detail": outcome["detail"][:MAX_TEXT] if isinstance(outcome.get("detail"), str) else ""}
             continue
         try:
-            clean["functions"][function] = {"probe": clean_probe(function, outcome.get("probe"), case_counts)}
+            clean["functions"][function] = {"probe": clean_probe(function, outcome.get("probe"), case_counts,
+                                                                         _unit_parts=unit)}
         except (Refused, RecursionError) as error:
             refused.append(function)
             clean["functions"][function] = {"failure": "error",
                                             "detail": f"its results were not what the probe sends ({error})"}
     seconds = answer.get("seconds") if isinstance(answer.get("seconds"), dict) else {}
     clean["seconds"] = {}
-    for function in spec.FUNCTIONS:
+    for function in names:
         try:
             clean["seconds"][function] = _seconds(seconds.get(function, 0.0))
         except Refused:

@@ -125,10 +125,11 @@ class _Grader:
     locked cells); otherwise that notebook is graded again as handed over.
     """
 
-    def __init__(self, mode, options, seed: int, limits, jobs: int):
+    def __init__(self, mode, options, seed: int, limits, jobs: int, assignment=None):
         from autograder.sandbox import Sandbox
 
         self.seed, self.limits, self.sandboxed, self.jobs = seed, limits, mode.sandboxed, jobs
+        self.assignment = assignment
         self.sandboxes = [Sandbox(mode, options) for _ in range(jobs)]
         self.free: queue.Queue = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="msegrad-autograde")
@@ -152,7 +153,7 @@ class _Grader:
         sandbox = self.free.get()
         try:
             return batch.grade_submission(sandbox, batch.Submission(student, path), self.seed, self.limits,
-                                          self.sandboxed)
+                                          self.sandboxed, self.assignment)
         finally:
             self.free.put(sandbox)
 
@@ -199,8 +200,12 @@ def _db_folder(db_url: str) -> str | None:
 
 
 def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
-    """The run's graders, started on first use; stopped when nbgrader exits."""
+    """The run's graders, started on first use; stopped when nbgrader exits (or a run of another assignment starts)."""
     global _GRADER
+    from autograder import assignments
+    unit = assignments.get(resources["nbgrader"]["assignment"])
+    if _GRADER is not None and _GRADER.assignment != unit:
+        stop()
     if _GRADER is None:
         from autograder.batch import Limits
         from autograder.cases import seed_from_env
@@ -217,7 +222,7 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),
                           env={"MSEGRAD_SEED": str(seed)})
         jobs = preprocessor.jobs or min(2, os.cpu_count() or 1)
-        _GRADER = _Grader(mode, options, seed, Limits.from_env(), max(1, jobs))
+        _GRADER = _Grader(mode, options, seed, Limits.from_env(), max(1, jobs), unit)
         atexit.register(stop)
     return _GRADER
 
@@ -374,7 +379,7 @@ def _notes_by_cell(nb, graded) -> dict[str, list[str]]:
     the others under the notebook's first grade cell."""
     if graded is None or not graded.notes:
         return {}
-    from autograder import spec
+    spec = _spec_of(graded)
 
     grade_ids = [cell.metadata.nbgrader.get("grade_id") for cell in nb.cells
                  if cell.get("cell_type") == "code" and utils.is_grade(cell)]
@@ -408,6 +413,12 @@ def _write_student_cells(nb, graded) -> None:
             cell.outputs.append(_error_output(_text(error, CELL_OUTPUT_CHARS)))
 
 
+def _spec_of(graded):
+    """The spec of the assignment `graded` belongs to."""
+    from autograder import assignments
+    return assignments.get(getattr(graded, "assignment", None)).spec
+
+
 def review_cells(nb, graded, flags) -> list[str]:
     """The grade cells a person should look at: those of the flagged functions, or all of them."""
     if not any(word in REVIEW_FLAGS for word in flags):
@@ -419,7 +430,7 @@ def review_cells(nb, graded, flags) -> list[str]:
         # The source reading says which functions: a notebook-wide finding ("*") is every function's.
         functions = {function for function, kinds in findings.items() if set(kinds) & set(REVIEW_FLAGS)}
         if functions and "*" not in functions:
-            from autograder import spec
+            spec = _spec_of(graded)
             return [grade_id for grade_id in grade_ids
                     if grade_id in spec.CELLS_BY_ID and spec.CELLS_BY_ID[grade_id].function in functions]
         if functions:
@@ -441,9 +452,10 @@ class FlagForReview(NbGraderPreprocessor):
             return nb, resources
         from nbgrader.api import Gradebook, MissingEntry
 
-        from autograder import spec
+        from autograder import assignments
 
         info = resources["nbgrader"]
+        spec = assignments.get(info["assignment"]).spec
         findings = found.get("findings") or {}
 
         def comment_for(function: str | None) -> str:

@@ -8,13 +8,17 @@ release imports: ``autograder.data`` (the lecture's numbers, copied from
 the grader) and ``autograder.checks`` (the visible checks, truth from
 autograd computed live: ``autograder/runners/kit/checks.py``), and the
 ``msegrad check`` command. It needs Python, torch and numpy.
+
+Another assignment's kit (``--assignment``) holds its unit's data module and
+its visible checks, ``kit.py`` in the unit's folder (docs/assignments.md),
+installed as ``autograder.checks`` the same way.
 """
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from autograder import config, spec
+from autograder import assignments, config
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = "msegrad-kit"
@@ -100,12 +104,28 @@ def _version() -> str:
         return "0.1.0"
 
 
-def build(out: str | Path, release: str | Path | None = None) -> Path:
+def _checks_source(unit: assignments.Assignment) -> Path:
+    """The unit's visible checks for the kit: assignment 1's here, another's kit.py in its unit."""
+    if unit.package == "autograder":
+        return HERE / "checks.py"
+    path = unit.folder / "kit.py"
+    if not path.exists():
+        raise KitError(f"assignment {unit.name} has no student checks for the kit ({path} is missing)")
+    return path
+
+
+def build(out: str | Path, release: str | Path | None = None, assignment: str | None = None) -> Path:
     """Write the kit to `out` (replacing an earlier kit there); returns the folder."""
     from autograder import course
 
+    try:
+        unit = assignments.get(assignment)
+    except assignments.UnknownAssignment as error:
+        raise KitError(str(error)) from None
+    spec = unit.spec
+    checks = _checks_source(unit)
     out = Path(out)
-    release = Path(release) if release else course.release_path(course.ROOT)
+    release = Path(release) if release else course.release_path(course.ROOT, unit)
     if not release.exists():
         raise KitError(f"{release}: no release notebook; run `make exercises` first")
     if out.exists():
@@ -116,7 +136,16 @@ def build(out: str | Path, release: str | Path | None = None) -> Path:
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(INIT)
     shutil.copyfile(HERE.parent.parent / "data.py", package / "data.py")
-    (package / "checks.py").write_text(course_settings((HERE / "checks.py").read_text()))
+    if unit.package != "autograder":
+        # The unit's data module where the release imports it from, below empty packages.
+        relative = unit.folder.relative_to(HERE.parent.parent)
+        folder = package
+        for part in relative.parts:
+            folder = folder / part
+            folder.mkdir(exist_ok=True)
+            (folder / "__init__.py").write_text("")
+        shutil.copyfile(unit.folder / "data.py", folder / "data.py")
+    (package / "checks.py").write_text(course_settings(checks.read_text(), spec))
     (out / PACKAGE / "pyproject.toml").write_text(PYPROJECT.format(name=PACKAGE, version=_version()))
     shutil.copyfile(release, out / spec.NOTEBOOK)
     visible = sum(cell.points for cell in spec.GRADE_CELLS if cell.visible)
@@ -134,8 +163,9 @@ def build(out: str | Path, release: str | Path | None = None) -> Path:
 
 
 
-def course_settings(source: str) -> str:
+def course_settings(source: str, spec=None) -> str:
     """The kit's checks.py with course.toml's settings appended: the kit ships no course.toml."""
+    spec = spec or assignments.get().spec
     visible = {cell.id: (cell.function, cell.points, cell.description) for cell in spec.GRADE_CELLS if cell.visible}
     hidden = spec.MAX_SCORE - sum(cell.points for cell in spec.GRADE_CELLS if cell.visible)
     return (source.rstrip("\n") + "\n\n\n# The course's settings (course.toml), written by `msegrad kit`.\n"
