@@ -264,8 +264,14 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
     return argv + ["--"] + command
 
 
+# Isolated mode (-I) ignores $PYTHONPATH and the current folder: the worker imports the
+# same autograder package as the grader (its folder is bound in the sandbox), wherever it lies.
+_WORKER_MAIN = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+                "runpy.run_module('autograder.worker', run_name='__main__', alter_sys=True)")
+
+
 def worker_command(mode: str, python: str) -> list[str]:
-    command = [python, "-I", "-m", "autograder.worker", "--control-fd", "3"]
+    command = [python, "-I", "-c", _WORKER_MAIN, os.path.dirname(package_dir()), "--control-fd", "3"]
     if mode == "bwrap-root":
         command += ["--student-id", str(SANDBOX_ID)]
     return command

@@ -178,7 +178,7 @@ def test_cli_builds_the_bundle(tmp_path, capsys):
     assert main(["gradescope", "--out", str(tmp_path / "a.zip"), "--seed", "7", "--timeout", "20"]) == 0
     assert "wrote" in capsys.readouterr().out
     config = gradescope.read_config_from_zip(tmp_path / "a.zip")
-    assert config == {"seed": 7, "limits": {"function_timeout": 20.0}}
+    assert config == {"assignment": "mse-gradient", "seed": 7, "limits": {"function_timeout": 20.0}}
     assert main(["gradescope", "--out", str(tmp_path / "missing" / "a.zip")]) == 2
 
 
