@@ -168,5 +168,8 @@ def cost_surface(X, y, w1_values, w2_values, b) -> np.ndarray:
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"cost_surface needs two features, X has shape {X.shape}")
     w1, w2 = np.meshgrid(np.asarray(w1_values, float), np.asarray(w2_values, float))
-    residuals = w1[..., None] * X[:, 0] + w2[..., None] * X[:, 1] + float(b) - y
-    return np.mean(residuals ** 2, axis=-1)
+    # C = mean((w1 x1 + w2 x2 + r)^2) with r = b - y, expanded into its six means so that a
+    # fine grid does not build a residual per grid point and instance (agrees with cost() to rounding).
+    x1, x2, r = X[:, 0], X[:, 1], float(b) - y
+    return (w1 ** 2 * np.mean(x1 * x1) + w2 ** 2 * np.mean(x2 * x2) + 2 * w1 * w2 * np.mean(x1 * x2)
+            + 2 * w1 * np.mean(x1 * r) + 2 * w2 * np.mean(x2 * r) + np.mean(r * r))
