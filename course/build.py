@@ -699,7 +699,7 @@ show.md(f"**{vdata.DIABETES_SOURCE}.** $X$ has shape ({n}, {d}): one row per pat
         f"(mean {X.mean(0).abs().max().item():.0f}, standard deviation {X.std(0, unbiased=False).mean().item():.0f}), "
         f"so that one learning rate suits them all; $y$ stays in its own units.")
 first = 5
-display(show.table({**{name: X[:first, j] for j, name in enumerate(vdata.DIABETES_FEATURES)},
+display(show.table({**{rf"\text{{{name}}}": X[:first, j] for j, name in enumerate(vdata.DIABETES_FEATURES)},
                     LATEX["y"]: y[:first]}, digits=2))
 '''),
     md(r'''
@@ -726,7 +726,7 @@ rows = []
 for i in range(3):
     by_index = sum(X[i, j] * w[j] for j in range(d)) + b  # the sum over j, one term at a time
     rows.append([i + 1, f"{by_index.item():.4f}", f"{vref.predict(X, w, b)[i].item():.4f}"])
-display(show.Table(["$i$", r"$\sum_j X_{ij} w_j + b$", "`reference.predict`: $Xw + b$"], rows))
+display(show.Table(["$i$", r"$\sum_j X_{ij} w_j + b$", "$(Xw + b)_i$"], rows))
 show.md(f"$w$ = ({', '.join(f'{v:.2f}' for v in w.tolist())}), $b$ = {b.item():.0f}: "
         f"$C$ = {vref.cost(X, y, w, b).item():.1f}")
 '''),
@@ -773,9 +773,11 @@ display(show.Table(["$j$", "feature", r"$\frac{2}{n} \sum_i (\hat{y}_i - y_i) X_
                    [[j + 1, name, f"{by_index[j].item():.4f}", f"{matrix[j].item():.4f}", f"{w_auto.grad[j].item():.4f}",
                      f"{ref.relative_error(matrix[j], w_auto.grad[j]):.1e}"]
                     for j, name in enumerate(vdata.DIABETES_FEATURES)]))
-show.md(f"${LATEX['dC_db']}$: {vref.grad_b(X, y, w, b).item():.4f} by the formula, {b_auto.grad.item():.4f} by autograd. "
-        f"Largest relative error over all {d + 1} partials: "
-        f"{max(ref.relative_error(matrix, w_auto.grad), ref.relative_error(by_index, w_auto.grad), ref.relative_error(vref.grad_b(X, y, w, b), b_auto.grad)):.1e}.")
+grad_b = vref.grad_b(X, y, w, b)
+worst = max(ref.relative_error(matrix, w_auto.grad), ref.relative_error(by_index, w_auto.grad),
+            ref.relative_error(grad_b, b_auto.grad))
+show.md(f"${LATEX['dC_db']}$: {grad_b.item():.4f} by the formula, {b_auto.grad.item():.4f} by autograd. "
+        f"Largest relative error over all {d + 1} partials: {worst:.1e}.")
 '''),
     md(r'''
 ## $d = 1$ gives back lesson 2
@@ -926,27 +928,33 @@ fig.tight_layout()
 plt.show()
 '''),
     code(r'''
-def floor(costs, last=100):
-    """The mean excess cost over a run's last steps: how high the noise keeps it."""
-    return float(np.mean(costs[-last:] - C_least))
+last = 10  # epochs at the end of a run over which its level is averaged
+
+
+def floor(costs, size):
+    """The mean excess cost over a run's last epochs, every step: how high the noise keeps it."""
+    return float(np.mean(costs[-last * vref.steps_per_epoch(n, size):] - C_least))
 
 rows = [[f"B = {size}", vref.steps_per_epoch(n, size),
-         f"{np.mean([floor(runs[size, seed]) for seed in seeds]):.1f}",
          f"{np.min([runs[size, seed][vref.steps_per_epoch(n, size)] for seed in seeds]) - C_least:.1f} to "
-         f"{np.max([runs[size, seed][vref.steps_per_epoch(n, size)] for seed in seeds]) - C_least:.1f}"]
+         f"{np.max([runs[size, seed][vref.steps_per_epoch(n, size)] for seed in seeds]) - C_least:.1f}",
+         f"{np.mean([floor(runs[size, seed], size) for seed in seeds]):.1f}"]
         for size in sizes]
+
+
 def full_batch_below(level):
     """The first epoch after which the full batch's excess cost is below ``level`` (None: not yet)."""
     below = np.flatnonzero(full_by_step - C_least < level)
     return int(below[0]) if below.size else None
 
 for row, size in zip(rows, sizes):
-    epoch = full_batch_below(float(row[2]))
+    epoch = full_batch_below(float(row[3]))
     row.append(f"{epoch}" if epoch is not None else f"not within {full_steps}")
-rows.append([f"full batch, B = {n}", 1, f"{full_by_step[-1] - C_least:.1f} (step {full_steps})",
-             f"{full_batch[1] - C_least:.1f}", ""])
-display(show.Table(["", "steps per epoch", "$C - C_{\\min}$ at the end (mean of the last steps)",
-                    "$C - C_{\\min}$ after one epoch", "epochs the full batch needs to get that low"], rows))
+rows.append([f"full batch, B = {n}", 1, f"{full_batch[1] - C_least:.1f}",
+             f"{full_by_step[-1] - C_least:.1f} (step {full_steps})", ""])
+show.md(f"$C - C_{{\\min}}$ of each run: after one epoch (from the lowest to the highest seed), at the end "
+        f"(the mean over every step of the last {last} epochs and over the seeds), and the epoch after which the full batch is that low too.")
+display(show.Table(["", "steps per epoch", "after one epoch", "at the end", "full batch that low after (epochs)"], rows))
 '''),
     md(r'''
 What the plots say:
