@@ -1150,3 +1150,253 @@ def boxes_overlap(a, b, gap: float = 0.0) -> bool:
         return False
     return not (a.get_right()[0] + gap <= b.get_left()[0] or b.get_right()[0] + gap <= a.get_left()[0]
                 or a.get_top()[1] + gap <= b.get_bottom()[1] or b.get_top()[1] + gap <= a.get_bottom()[1])
+
+
+# --------------------------------------------------------------------------
+# Scene 5: the weight vector's descent, full batch and mini-batches (assignment 2)
+# --------------------------------------------------------------------------
+
+# Two of the diabetes features: body mass index raises the disease measure, s3 (HDL
+# cholesterol) lowers it, and the two are correlated, so the contours are tilted ellipses.
+MINIBATCH_FEATURES = ("bmi", "s3")
+MINIBATCH_LR = 0.1
+MINIBATCH_SIZE = 32
+MINIBATCH_EPOCHS = 3
+MINIBATCH_SEEDS = (0, 1)
+# Every run starts at w = 0 and at the least-squares intercept b*.
+MINIBATCH_W_START = (0.0, 0.0)
+# The full batch's b stays at b* up to float64 rounding (its gradient in b is zero when the features
+# have mean 0); the note on screen says so only when it holds within this.
+B_ROUNDING = 1e-9
+
+
+@dataclass
+class WeightRun:
+    """One run on the two-feature problem: its reference path and its cost on all the data at each step."""
+
+    name: str                       # as the legend shows it (LaTeX-free text)
+    batch_size: int
+    seed: int | None                # None for the full batch
+    path: "vref.MinibatchPath"
+    cost: np.ndarray                # C on all n instances after each step, shape (steps + 1,)
+    colour: str
+
+    @property
+    def w(self) -> np.ndarray:
+        """(steps + 1, 2): w after each step."""
+        return np.asarray(self.path.w)
+
+
+@dataclass
+class TwoFeatureProblem:
+    X: np.ndarray                   # (n, 2), standardised features
+    y: np.ndarray                   # (n,)
+    features: tuple[str, str]
+    w_best: np.ndarray              # least squares (2,)
+    b_best: float
+    c_best: float
+    lr: float
+    steps: int
+    runs: list[WeightRun]
+
+
+def two_feature_problem() -> TwoFeatureProblem:
+    """The scene's problem and its three runs, all from assignment 2's reference (float64)."""
+    from autograder.assignments.mse_gradient_vector import data as vdata
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    X_all, y = vref.diabetes(torch.float64)
+    columns = [vdata.DIABETES_FEATURES.index(name) for name in MINIBATCH_FEATURES]
+    X, y = X_all.numpy()[:, columns], y.numpy()
+    n = X.shape[0]
+    w_best, b_best = vref.least_squares(X, y)
+    c_best = float(vref.cost(torch.as_tensor(X), torch.as_tensor(y), w_best, b_best))
+    steps = MINIBATCH_EPOCHS * vref.steps_per_epoch(n, MINIBATCH_SIZE)
+    full = vref.gradient_descent(X, y, MINIBATCH_W_START, b_best, MINIBATCH_LR, epochs=steps)
+    runs = [WeightRun(f"full batch, B = {n}", n, None, full, vref.path_costs(X, y, full), RUN_COLOURS[1])]
+    for seed, colour in zip(MINIBATCH_SEEDS, (RUN_COLOURS[0], RUN_COLOURS[2])):
+        path = vref.minibatch_sgd(X, y, MINIBATCH_W_START, b_best, MINIBATCH_LR, MINIBATCH_EPOCHS,
+                                  MINIBATCH_SIZE, seed)
+        runs.append(WeightRun(f"B = {MINIBATCH_SIZE}, seed {seed}", MINIBATCH_SIZE, seed, path,
+                              vref.path_costs(X, y, path), colour))
+    return TwoFeatureProblem(X, y, MINIBATCH_FEATURES, np.asarray(w_best), float(b_best), c_best,
+                             MINIBATCH_LR, steps, runs)
+
+
+# The scene's text is built once and never looked up again: skipping Manim's SVG cache saves
+# a deep copy of every glyph's parsed outline (about a second of the render here).
+ONCE = {"use_svg_cache": False}
+
+
+def weight_label(j: int, feature: str) -> MathTex:
+    return mtex(r"{\color[HTML]{%s} w_%d}" % (COLOURS["m"].lstrip("#").upper(), j),
+                r"\ (\text{%s})" % feature, font_size=SMALL_FONT_SIZE, **ONCE)
+
+
+def equal_scale_box(x_range, y_range, max_width: float, max_height: float) -> tuple[float, float]:
+    """Width and height (scene units) that fit the box and give both axes the same scale."""
+    span_x, span_y = x_range[1] - x_range[0], y_range[1] - y_range[0]
+    scale = min(max_width / span_x, max_height / span_y)
+    return span_x * scale, span_y * scale
+
+
+@dataclass
+class MinibatchBoard:
+    """Scene 5's objects; ``show(t)`` puts every run after t steps (t may be fractional: the
+    heads then sit part way along their next step)."""
+
+    problem: TwoFeatureProblem
+    title: Tex
+    plot: Plot
+    labels: VGroup
+    contours: VGroup
+    start: VGroup
+    optimum: VGroup                 # the star on the plot and its legend row
+    paths: list[VMobject]
+    heads: list[Dot]
+    legend: VGroup                  # header, then per run: swatch and name
+    cost_readouts: list[Readout]
+    counter_labels: VGroup          # "step", "epoch" and what an epoch is
+    step_readout: Readout
+    epoch_readout: Readout
+    notes: VGroup
+    scene_paths: list[np.ndarray] = field(default_factory=list)   # (steps + 1, 3) per run
+    shown: float = -1.0
+
+    @property
+    def steps(self) -> int:
+        return self.problem.steps
+
+    def static(self) -> VGroup:
+        return VGroup(self.title, self.plot.mobject, self.labels, self.contours, self.start,
+                      self.legend, self.counter_labels, self.notes)
+
+    def moving(self) -> VGroup:
+        return VGroup(*self.paths, *self.heads, *self.cost_readouts, self.step_readout, self.epoch_readout)
+
+    def show(self, t: float) -> None:
+        t = float(min(max(t, 0.0), self.steps))
+        if t == self.shown:
+            return
+        self.shown = t
+        k = int(math.floor(t + 1e-9))
+        part = t - k
+        for run, points, path, head, readout in zip(self.problem.runs, self.scene_paths, self.paths,
+                                                    self.heads, self.cost_readouts):
+            drawn = points[: k + 1]
+            if part > 0 and k < self.steps:
+                drawn = np.vstack([drawn, points[k] + part * (points[k + 1] - points[k])])
+            if len(drawn) == 1:
+                drawn = np.vstack([drawn, drawn])
+            set_polyline(path, drawn)
+            head.move_to(drawn[-1])
+            readout.set_value(run.cost[k])
+        self.step_readout.set_value(k)
+        self.epoch_readout.set_value(k / (self.steps / MINIBATCH_EPOCHS))
+
+
+def minibatch_board() -> MinibatchBoard:
+    """The contours of C over (w1, w2) at b = b*, with the full-batch path and two mini-batch paths."""
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    p = two_feature_problem()
+    n = p.X.shape[0]
+    per_epoch = p.steps // MINIBATCH_EPOCHS
+    small = TICK_FONT_SIZE + 2
+
+    head_title = text(r"Full batch and mini-batches on two diabetes features, $%s = %s$"
+                      % (LATEX["lr"], f"{p.lr:g}"), font_size=32, **ONCE).to_edge(UP, buff=0.2)
+
+    every = np.vstack([run.w for run in p.runs] + [p.w_best[None, :]])
+    x_range = nice_range(every[:, 0].min(), every[:, 0].max(), 0.06)
+    y_range = nice_range(every[:, 1].min(), every[:, 1].max(), 0.12)
+    width, height = equal_scale_box(x_range, y_range, 8.2, 4.3)
+    plot = Plot(x_range, y_range, width=width, height=height)
+    plot.mobject.move_to([-2.45, 0.55, 0])
+    labels = plot.label_axes(weight_label(1, p.features[0]), weight_label(2, p.features[1]))
+
+    resolution = 160
+    w1 = np.linspace(*x_range, resolution)
+    w2 = np.linspace(*y_range, resolution)
+    surface = vref.cost_surface(p.X, p.y, w1, w2, p.b_best)
+    corners = vref.cost_surface(p.X, p.y, list(x_range), list(y_range), p.b_best)
+    levels = p.c_best + np.geomspace((corners.max() - p.c_best) * 4e-3, (corners.max() - p.c_best) * 0.9, 10)
+    generator = contour_generator(x=w1, y=w2, z=surface)
+    contours = VGroup()
+    for i, level in enumerate(levels):
+        opacity = 0.85 - 0.55 * i / max(1, len(levels) - 1)
+        for vertices in generator.lines(level):
+            if len(vertices) >= 2:
+                curve = VMobject(stroke_color=COLOURS["C"], stroke_width=1.5, stroke_opacity=opacity)
+                curve.set_points_as_corners(plot.points(vertices[:, 0], vertices[:, 1]))
+                contours.add(curve)
+
+    start_dot = Dot(plot.c2p(*MINIBATCH_W_START), radius=0.06, color=GREY)
+    start = VGroup(start_dot, text("start", font_size=small, color=GREY, **ONCE)
+                   .next_to(start_dot, UP + RIGHT, buff=0.08))
+
+    scene_paths, paths, heads = [], [], []
+    for run in p.runs:
+        points = plot.points(run.w[:, 0], run.w[:, 1])
+        scene_paths.append(points)
+        full = run.seed is None
+        paths.append(VMobject(stroke_color=run.colour, stroke_width=3.5 if full else 2.5))
+        heads.append(Dot(points[0], radius=0.075 if full else 0.06, color=run.colour))
+
+    # right: one row per run with its cost on all the data, the least-squares cost, the counters
+    col = labels[0].get_right()[0] + 0.35
+    top = plot.axes.get_top()[1] + 0.1
+    row = 0.9
+    header = text(r"$%s$ on all %d patients" % (sym("C"), n), font_size=SMALL_FONT_SIZE, **ONCE)
+    header.move_to([col, top, 0], aligned_edge=LEFT)
+    legend, readouts = VGroup(header), []
+    for i, run in enumerate(p.runs):
+        y_name = top - 0.6 - i * row
+        swatch = Line(LEFT * 0.2, RIGHT * 0.2, color=run.colour, stroke_width=5).move_to([col + 0.2, y_name, 0])
+        name = text(run.name, font_size=SMALL_FONT_SIZE, **ONCE).next_to(swatch, RIGHT, buff=0.15)
+        legend.add(VGroup(swatch, name))
+        readouts.append(Readout(run.cost[0], decimals=2, color=COLOURS["C"]).place([col + 0.55, y_name - 0.4, 0]))
+    y_best = top - 0.6 - len(p.runs) * row
+    star = Star(n=5, outer_radius=0.15, color=WHITE, fill_opacity=1, stroke_width=0).move_to(plot.c2p(*p.w_best))
+    legend_star = Star(n=5, outer_radius=0.13, color=WHITE, fill_opacity=1, stroke_width=0).move_to([col + 0.2, y_best, 0])
+    best_name = text("least squares", font_size=SMALL_FONT_SIZE, **ONCE).next_to(legend_star, RIGHT, buff=0.2)
+    best_cost = mtex(fmt(p.c_best, 2), font_size=SMALL_FONT_SIZE + 2, color=COLOURS["C"], **ONCE)
+    best_cost.move_to([col + 0.55, y_best - 0.4, 0], aligned_edge=LEFT)
+    optimum = VGroup(star, legend_star, best_name, best_cost)
+
+    y_step = y_best - row - 0.05
+    step_label = text("step", font_size=SMALL_FONT_SIZE + 2, **ONCE).move_to([col, y_step, 0], aligned_edge=LEFT)
+    epoch_label = text("epoch", font_size=SMALL_FONT_SIZE + 2, **ONCE).move_to([col, y_step - 0.5, 0], aligned_edge=LEFT)
+    number_x = epoch_label.get_right()[0] + 0.25
+    per_epoch_note = text(r"(%d steps of $B = %d$)" % (per_epoch, MINIBATCH_SIZE), font_size=small, color=GREY, **ONCE)
+    per_epoch_note.move_to([col, y_step - 0.95, 0], aligned_edge=LEFT)
+    step_readout = Readout(0, decimals=0).place([number_x, y_step, 0])
+    epoch_readout = Readout(0, decimals=2).place([number_x, y_step - 0.5, 0])
+    counter_labels = VGroup(step_label, epoch_label, per_epoch_note)
+
+    # below: what the picture is, in numbers
+    b_moves = max(float(np.max(np.abs(np.asarray(run.path.b) - p.b_best))) for run in p.runs if run.seed is not None)
+    b_full = float(np.max(np.abs(np.asarray(p.runs[0].path.b) - p.b_best)))
+    b = "$" + sym("b") + "$"
+    full_b = (r"with features of mean 0 the full batch keeps %s at $b^*$," % b if b_full < B_ROUNDING
+              else r"the full batch moves %s by up to %s," % (b, fmt(b_full, 1)))
+    lines = [
+        r"Contours: $%s$ over $(w_1, w_2)$ with %s fixed at $b^* = %s$, the least-squares intercept."
+        % (sym("C"), b, fmt(p.b_best, 2)),
+        r"All runs start at $w = 0$, %s $= b^*$; %s" % (b, full_b),
+        r"the mini-batches move it by up to %s. Each step reads all %d patients, or a batch of %d."
+        % (fmt(b_moves, 1), n, MINIBATCH_SIZE),
+    ]
+    # \mbox: one line each (Tex's centred paragraph would wrap them)
+    notes = VGroup(*(text(r"\mbox{%s}" % line, font_size=small, **ONCE) for line in lines))
+    notes.arrange(DOWN, aligned_edge=LEFT, buff=0.14)
+    notes.to_edge(DOWN, buff=0.22).to_edge(LEFT, buff=0.45)
+
+    board = MinibatchBoard(
+        problem=p, title=head_title, plot=plot, labels=labels, contours=contours, start=start,
+        optimum=optimum, paths=paths, heads=heads, legend=legend, cost_readouts=readouts,
+        counter_labels=counter_labels, step_readout=step_readout, epoch_readout=epoch_readout,
+        notes=notes, scene_paths=scene_paths,
+    )
+    board.show(0)
+    return board

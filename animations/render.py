@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MEDIA_DIR = REPO_ROOT / "media"
 TEX_DIR = REPO_ROOT / "build" / "manim-tex"
 # In the order the lessons show them; names are the files' names too.
-SCENE_NAMES = ("ChainRuleDerivation", "DescentTrajectory", "LearningRate", "GradientField")
+SCENE_NAMES = ("ChainRuleDerivation", "DescentTrajectory", "LearningRate", "GradientField", "MinibatchDescent")
 QUALITIES = {"low": "low_quality", "medium": "medium_quality", "high": "high_quality"}
 
 

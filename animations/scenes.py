@@ -54,6 +54,7 @@ def grow(sources, target, key_map=None):
 DESCENT_SECONDS = 18.0
 RATES_SECONDS = 16.0
 FIELD_SECONDS = 10.0
+MINIBATCH_SECONDS = 21.0  # 42 steps, half a second each
 STEP_SECONDS = 1.6
 PAUSE_SECONDS = 1.2
 
@@ -161,4 +162,19 @@ class GradientField(Scene):
         self.wait(PAUSE_SECONDS * 3)
 
 
-SCENES = (ChainRuleDerivation, DescentTrajectory, LearningRate, GradientField)
+class MinibatchDescent(Scene):
+    """Assignment 2: the weight vector's descent on two features, full batch against two mini-batch seeds."""
+
+    def construct(self):
+        board = self.board = build.minibatch_board()  # kept for tests that run construct() without rendering
+        moving = board.moving()
+        # A short fade: the board has hundreds of glyphs, and every faded frame redraws them all.
+        self.play(FadeIn(board.static()), FadeIn(moving), run_time=0.6)
+        self.wait(PAUSE_SECONDS * 2)  # time to read the notes under the plot
+        self.play(UpdateFromAlphaFunc(moving, lambda _, a: board.show(a * board.steps)),
+                  run_time=MINIBATCH_SECONDS, rate_func=linear)
+        self.play(FadeIn(board.optimum), run_time=1.0)
+        self.wait(PAUSE_SECONDS * 3)
+
+
+SCENES = (ChainRuleDerivation, DescentTrajectory, LearningRate, GradientField, MinibatchDescent)

@@ -655,6 +655,334 @@ show.video("LearningRate")
     code(r'''
 show.exercise_link()
 '''),
+    md(r'''
+Next: [5. The vector form](05_vector_form.ipynb)
+'''),
+]
+
+
+# Lesson 5 imports assignment 2's reference and data next to assignment 1's.
+SETUP_VECTOR = SETUP + r'''
+from autograder.assignments.mse_gradient_vector import data as vdata
+from autograder.assignments.mse_gradient_vector import reference as vref
+'''
+
+LESSONS["05_vector_form"] = [
+    md(TITLE + r'''
+## 5. The vector form
+
+Lessons 1 to 4 had one input {{sym:x}} per instance and one slope $m$. Real data has many
+inputs per instance, called *features*, and a model with one weight per feature. This lesson
+derives the gradient for that model from the one we already have, one index at a time, and
+shows that it gives back lesson 2's numbers when there is a single feature. Then it finds the
+largest stable learning rate from the Hessian, as lesson 4 did, and trains on a real data set
+with *mini-batches*: steps that each look at a few instances only.
+
+This is the math of assignment 2, `mse-gradient-vector`. Every number here is computed by the
+code next to it, from `autograder.assignments.mse_gradient_vector.reference`.
+'''),
+    code(SETUP_VECTOR),
+    md(r'''
+## The data
+
+Besides the lecture's eight points, assignment 2 uses a real data set:
+'''),
+    code(r'''
+X, y = vref.diabetes(torch.float64)
+n, d = X.shape
+show.md(f"**{vdata.DIABETES_SOURCE}.** $X$ has shape ({n}, {d}): one row per patient, one column per "
+        f"feature ({', '.join(vdata.DIABETES_FEATURES)}: age, sex, body mass index, blood pressure and six "
+        f"blood serum measurements). $y$ holds {n} numbers, a measure of how far the disease progressed "
+        f"one year later (from {y.min().item():.0f} to {y.max().item():.0f}, mean {y.mean().item():.1f}).\n\n"
+        f"The files come with scikit-learn; `autograder.assignments.mse_gradient_vector.data` reads them "
+        f"without importing scikit-learn and without any download. Each feature is standardised "
+        f"(mean {X.mean(0).abs().max().item():.0f}, standard deviation {X.std(0, unbiased=False).mean().item():.0f}), "
+        f"so that one learning rate suits them all; $y$ stays in its own units.")
+first = 5
+display(show.table({**{rf"\text{{{name}}}": X[:first, j] for j, name in enumerate(vdata.DIABETES_FEATURES)},
+                    LATEX["y"]: y[:first]}, digits=2))
+'''),
+    md(r'''
+## From one feature to $d$
+
+Write $X_{ij}$ for feature $j$ of instance $i$, with $i = 1, \dots, n$ and $j = 1, \dots, d$,
+and give feature $j$ its own weight $w_j$. The line {{eq:model}} becomes
+
+$$ \hat{y}_i = \sum_{j=1}^{d} X_{ij} w_j + b $$
+
+With $d = 1$ this is the line again: $X_{i1} = x_i$ and $w_1 = m$. For all $n$ instances at once,
+$\hat{y} = X w + b$, where $X$ is the $n \times d$ matrix, $w$ the vector of $d$ weights and $b$ is
+added to every row. The cost does not change at all:
+
+{{eq:cost}}
+
+Pick any weights and check that the sum over $j$ and the matrix product agree:
+'''),
+    code(r'''
+g = torch.Generator().manual_seed(0)
+w = 10 * torch.randn(d, generator=g, dtype=torch.float64)  # any point will do for the derivation
+b = torch.tensor(100.0, dtype=torch.float64)
+rows = []
+for i in range(3):
+    by_index = sum(X[i, j] * w[j] for j in range(d)) + b  # the sum over j, one term at a time
+    rows.append([i + 1, f"{by_index.item():.4f}", f"{vref.predict(X, w, b)[i].item():.4f}"])
+display(show.Table(["$i$", r"$\sum_j X_{ij} w_j + b$", "$(Xw + b)_i$"], rows))
+show.md(f"$w$ = ({', '.join(f'{v:.2f}' for v in w.tolist())}), $b$ = {b.item():.0f}: "
+        f"$C$ = {vref.cost(X, y, w, b).item():.1f}")
+'''),
+    md(r'''
+## The gradient, one index at a time
+
+Lesson 2's first two links do not care how {{sym:y_hat}} was made, so they stay:
+
+{{eq:dC_dyhat}}
+
+The third link is new. {{sym:y_hat}} $= \sum_k X_{ik} w_k + b$ holds one term for every weight, and
+only the term $k = j$ contains $w_j$, so
+
+$$ \frac{\partial \hat{y}_i}{\partial w_j} = X_{ij}, \qquad {{tex:dyhat_db}} = 1 $$
+
+Each weight reaches $C$ through every prediction, so the chain rule adds up $n$ paths, as for $m$:
+
+$$ \frac{\partial C}{\partial w_j} = \sum_{i=1}^{n} {{tex:dC_dyhat}} \, \frac{\partial \hat{y}_i}{\partial w_j} = \frac{2}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)\, X_{ij} \qquad \text{for } j = 1, \dots, d $$
+
+Those are $d$ formulas, one per weight, with the same residuals $\hat{y}_i - y_i$ in every one.
+A sum over $i$ of $X_{ij}$ times something indexed by $i$ is what a transposed matrix does:
+$(X^\top r)_j = \sum_i (X^\top)_{ji} \, r_i = \sum_i X_{ij} \, r_i$. So the $d$ partials,
+stacked into one vector, are
+
+$$ \nabla_w C = \begin{bmatrix} \partial C / \partial w_1 \\ \vdots \\ \partial C / \partial w_d \end{bmatrix} = \frac{2}{n} X^\top (\hat{y} - y) = \frac{2}{n} X^\top (X w + b - y), \qquad {{tex:dC_db}} = \frac{2}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i) $$
+
+Check the shapes: $X^\top$ is $d \times n$ and $\hat{y} - y$ has $n$ entries, so $\nabla_w C$ has $d$,
+one per weight. $\partial C / \partial b$ is the same as in lesson 2.
+
+Compute it three ways: the formula for one $j$ at a time, the matrix form in
+`reference.grad_w`, and torch autograd.
+'''),
+    code(r'''
+residual = vref.predict(X, w, b) - y
+by_index = torch.stack([2 / n * sum(residual[i] * X[i, j] for i in range(n)) for j in range(d)])  # slow on purpose
+matrix = vref.grad_w(X, y, w, b)
+
+w_auto = w.clone().requires_grad_()
+b_auto = b.clone().requires_grad_()
+vref.cost(X, y, w_auto, b_auto).backward()
+
+display(show.Table(["$j$", "feature", r"$\frac{2}{n} \sum_i (\hat{y}_i - y_i) X_{ij}$", r"$\frac{2}{n} X^\top (\hat{y} - y)$",
+                    "autograd", "relative error"],
+                   [[j + 1, name, f"{by_index[j].item():.4f}", f"{matrix[j].item():.4f}", f"{w_auto.grad[j].item():.4f}",
+                     f"{ref.relative_error(matrix[j], w_auto.grad[j]):.1e}"]
+                    for j, name in enumerate(vdata.DIABETES_FEATURES)]))
+grad_b = vref.grad_b(X, y, w, b)
+worst = max(ref.relative_error(matrix, w_auto.grad), ref.relative_error(by_index, w_auto.grad),
+            ref.relative_error(grad_b, b_auto.grad))
+show.md(f"${LATEX['dC_db']}$: {grad_b.item():.4f} by the formula, {b_auto.grad.item():.4f} by autograd. "
+        f"Largest relative error over all {d + 1} partials: {worst:.1e}.")
+'''),
+    md(r'''
+## $d = 1$ gives back lesson 2
+
+Take the lecture's eight points as a matrix with one column, $X_{i1} = x_i$, and the lecture's start
+$w = [m]$. Then $\partial C / \partial w_1 = \frac{2}{n} \sum_i (\hat{y}_i - y_i)\, x_i$, which is
+{{eq:dC_dm}}
+
+and $\partial C / \partial b$ is the same formula as before. In numbers, at float32 as in the lecture:
+'''),
+    code(r'''
+X1, y1 = vref.lecture_data()                    # X1: shape (8, 1)
+x, y_lecture = ref.lecture_data()               # lesson 1's x: shape (8,)
+grad_w1 = vref.grad_w(X1, y1, vdata.W_START, vdata.B_START_VECTOR)
+grad_b1 = vref.grad_b(X1, y1, vdata.W_START, vdata.B_START_VECTOR)
+lecture = ref.autograd_gradients(x, y_lecture, ref.M_START, ref.B_START)
+show.md(f"$X$ has shape {tuple(X1.shape)}, $w$ = {list(vdata.W_START)}, $b$ = {vdata.B_START_VECTOR}; "
+        f"$\\nabla_w C$ has shape {tuple(grad_w1.shape)}.")
+display(show.Table(["", "vector form, $d = 1$", "lesson 2's formula", "autograd (lesson 1)"],
+                   [[f"${LATEX['dC_dm']}$", f"{grad_w1[0].item():.4f}", f"{ref.dC_dm(x, y_lecture, ref.M_START, ref.B_START).item():.4f}",
+                     f"{lecture.dC_dm:.4f}"],
+                    [f"${LATEX['dC_db']}$", f"{grad_b1.item():.4f}", f"{ref.dC_db(x, y_lecture, ref.M_START, ref.B_START).item():.4f}",
+                     f"{lecture.dC_db:.4f}"]]))
+'''),
+    md(r'''
+## The Hessian and the largest stable learning rate
+
+Differentiate once more. The predictions are linear in $w$ and $b$, so every second derivative is a
+constant:
+
+$$ \frac{\partial^2 C}{\partial w_j \, \partial w_k} = \frac{2}{n} \sum_{i=1}^{n} X_{ij} X_{ik} = \frac{2}{n} (X^\top X)_{jk}, \qquad
+\frac{\partial^2 C}{\partial w_j \, \partial b} = \frac{2}{n} \sum_{i=1}^{n} X_{ij}, \qquad
+\frac{\partial^2 C}{\partial b^2} = \frac{2}{n} \sum_{i=1}^{n} 1 = 2 $$
+
+Together, with $\mathbf{1}$ the column of $n$ ones:
+
+$$ H = \frac{2}{n} \begin{bmatrix} X^\top X & X^\top \mathbf{1} \\ \mathbf{1}^\top X & n \end{bmatrix} $$
+
+a $(d + 1) \times (d + 1)$ matrix. Lesson 4's argument holds eigenvector by eigenvector: full-batch
+gradient descent converges only if $|1 - {{tex:lr}} \lambda| < 1$ for every eigenvalue $\lambda$ of $H$, that is
+${{tex:lr}} < 2 / \lambda_{\max}$. With $d = 1$, $X^\top X = \sum_i x_i^2$ and $X^\top \mathbf{1} = \sum_i x_i$:
+lesson 4's matrix.
+'''),
+    code(r'''
+show.md(f"Lecture data, $d = 1$: the largest stable ${LATEX['lr']}$ is **{vref.max_stable_lr(X1):.5f}** "
+        f"(lesson 4 found {ref.max_stable_lr(x):.5f}); the two Hessians differ by at most "
+        f"{np.abs(vref.hessian(X1) - ref.hessian(x)).max():.1e}.")
+
+H = vref.hessian(X)
+eigenvalues = np.linalg.eigvalsh(H)
+lr_max = vref.max_stable_lr(X)
+show.md(f"Diabetes data: $H$ is {H.shape[0]} × {H.shape[1]}, its eigenvalues run from {eigenvalues[0]:.4f} "
+        f"to $\\lambda_{{\\max}}$ = {eigenvalues[-1]:.4f}, so the largest stable ${LATEX['lr']}$ is "
+        f"2 / {eigenvalues[-1]:.4f} = **{lr_max:.4f}**.\n\n"
+        f"Its last row, $\\frac{{2}}{{n}} \\mathbf{{1}}^\\top X$, is zero up to rounding "
+        f"(largest entry {np.abs(H[-1, :-1]).max():.0e}) because every feature has mean zero: "
+        f"then $b$ moves on its own, with eigenvalue {H[-1, -1]:.0f}.")
+'''),
+    md(r'''
+Check the threshold with full-batch gradient descent from $w = 0$, $b = 0$, just below it and just above:
+'''),
+    code(r'''
+epochs = 300
+w0 = np.zeros(d)
+X_least, b_least = vref.least_squares(X, y)
+C_least = vref.cost(X, y, X_least, b_least).item()
+near = {"just below": 0.99 * lr_max, "just above": 1.01 * lr_max}
+display(show.Table(["", f"${LATEX['lr']}$", f"$C$ after {epochs} steps", "least squares $C$"],
+                   [[name, f"{lr:.4f}", f"{vref.path_costs(X, y, vref.gradient_descent(X, y, w0, 0.0, lr, epochs))[-1]:.4g}",
+                     f"{C_least:.4g}"] for name, lr in near.items()]))
+'''),
+    md(r'''
+## Mini-batch SGD
+
+A full-batch step reads all $n$ instances before it moves. Mini-batch stochastic gradient descent
+moves after every *batch* of $B$ instances, with that batch's gradient: the same formulas, with the
+sums over the batch only and $n$ replaced by the batch's size $|B|$,
+
+$$ \nabla_w C_B = \frac{2}{|B|} X_B^\top (X_B w + b - y_B), \qquad \frac{\partial C_B}{\partial b} = \frac{2}{|B|} \sum_{i \in B} (\hat{y}_i - y_i) $$
+
+One *epoch* is one pass over the data: shuffle the instances, cut the shuffled order into batches of
+$B$ (the last one shorter when $B$ does not divide $n$), and take one step per batch. A batch's gradient
+is the full gradient plus noise: right on average over the batches, wrong in any one of them.
+
+The shuffle uses one `torch.Generator`, seeded once before the first epoch, and one `torch.randperm`
+per epoch: each epoch gets a new order, and the same seed gives the same run. On the lecture's points:
+'''),
+    code(r'''
+n1 = X1.shape[0]
+orders = vref.epoch_orders(n1, epochs=2, seed=0)
+for epoch, order in enumerate(orders, 1):
+    show.md(f"epoch {epoch}: order {order.tolist()}, batches of 3: "
+            + ", ".join(str(batch.tolist()) for batch in vref.batches(order, 3)))
+again = vref.epoch_orders(n1, epochs=2, seed=0)
+show.md(f"The same seed again gives the same orders: {all(np.array_equal(a, b) for a, b in zip(orders, again))}.")
+
+full = vref.minibatch_sgd(X1, y1, vdata.W_START, vdata.B_START_VECTOR, lr=ref.LR, epochs=5, batch_size=n1)
+plain = vref.gradient_descent(X1, y1, vdata.W_START, vdata.B_START_VECTOR, lr=ref.LR, epochs=5)
+apart = max(ref.relative_error(np.array(full.w), np.array(plain.w)), ref.relative_error(full.b, plain.b))
+show.md(f"With $B$ = $n$ = {n1}, every epoch is one step with the gradient of all the instances: plain "
+        f"gradient descent. Over {len(full.batches)} steps the two runs differ by a relative {apart:.0e} at most, "
+        f"rounding only: the shuffle changes the order of the sum, not its terms.")
+'''),
+    md(r'''
+## Mini-batch noise against the full batch
+
+On the diabetes data, all ten features, from $w = 0$ and $b = 0$, with one learning rate for every run:
+the full batch, and batches of three sizes, each with three seeds. After every step we measure $C$ on
+*all* $n$ instances. The plots show how far $C$ is above its least-squares minimum, on a log scale.
+'''),
+    code(r'''
+lr = 0.05
+epochs = 30
+sizes = (8, 32, 128)
+seeds = (0, 1, 2)
+show.md(f"${LATEX['lr']}$ = {lr}, about {lr / lr_max:.2f} of the largest stable rate {lr_max:.4f}; "
+        f"{epochs} epochs; batch sizes {', '.join(map(str, sizes))} and the full batch of {n}; seeds {', '.join(map(str, seeds))}.")
+
+full_batch = vref.path_costs(X, y, vref.gradient_descent(X, y, w0, 0.0, lr, epochs))   # one step per epoch
+full_steps = 200                                                                       # the same rule, for as many steps as the plot shows
+full_by_step = vref.path_costs(X, y, vref.gradient_descent(X, y, w0, 0.0, lr, full_steps))
+runs = {(size, seed): vref.path_costs(X, y, vref.minibatch_sgd(X, y, w0, 0.0, lr, epochs, size, seed))
+        for size in sizes for seed in seeds}
+'''),
+    code(r'''
+colours = dict(zip(sizes, [COLOURS["u"], COLOURS["b"], COLOURS["x"]]))
+fig, axes = plt.subplots(2, len(sizes), figsize=(14, 8.5), sharey=True)
+for column, size in enumerate(sizes):
+    per_epoch = vref.steps_per_epoch(n, size)
+    for seed in seeds:
+        costs = runs[size, seed] - C_least
+        label = f"B = {size}, seeds {', '.join(map(str, seeds))}" if seed == seeds[0] else None
+        axes[0, column].semilogy(costs[:full_steps + 1], color=colours[size], linewidth=0.8, alpha=0.85, label=label)
+        axes[1, column].semilogy(costs[::per_epoch], color=colours[size], linewidth=1.0, alpha=0.85,
+                                 marker="o", markersize=2.5, label=label)
+    axes[0, column].semilogy(full_by_step - C_least, color=COLOURS["grad"], linewidth=2.2, label=f"full batch, B = {n}")
+    axes[1, column].semilogy(full_batch - C_least, color=COLOURS["grad"], linewidth=2.2, label=f"full batch, B = {n}")
+    axes[0, column].set_title(f"B = {size}: {per_epoch} steps per epoch", color=colours[size])
+    axes[0, column].set_xlabel("step")
+    axes[1, column].set_xlabel("epoch (passes over the data)")
+    for ax in axes[:, column]:
+        ax.legend(loc="upper right", fontsize=9)
+axes[0, 0].set_ylabel("$C - C_{\\min}$ after each step")
+axes[1, 0].set_ylabel("$C - C_{\\min}$ after each epoch")
+fig.suptitle(f"Mini-batch SGD on the diabetes data, η = {lr}: cost above its minimum {C_least:.1f}, log scale",
+             color=COLOURS["C"], fontsize=13)
+fig.tight_layout()
+plt.show()
+'''),
+    code(r'''
+last = 10  # epochs at the end of a run over which its level is averaged
+
+
+def floor(costs, size):
+    """The mean excess cost over a run's last epochs, every step: how high the noise keeps it."""
+    return float(np.mean(costs[-last * vref.steps_per_epoch(n, size):] - C_least))
+
+rows = [[f"B = {size}", vref.steps_per_epoch(n, size),
+         f"{np.min([runs[size, seed][vref.steps_per_epoch(n, size)] for seed in seeds]) - C_least:.1f} to "
+         f"{np.max([runs[size, seed][vref.steps_per_epoch(n, size)] for seed in seeds]) - C_least:.1f}",
+         f"{np.mean([floor(runs[size, seed], size) for seed in seeds]):.1f}"]
+        for size in sizes]
+
+
+def full_batch_below(level):
+    """The first epoch after which the full batch's excess cost is below ``level`` (None: not yet)."""
+    below = np.flatnonzero(full_by_step - C_least < level)
+    return int(below[0]) if below.size else None
+
+for row, size in zip(rows, sizes):
+    epoch = full_batch_below(float(row[3]))
+    row.append(f"{epoch}" if epoch is not None else f"not within {full_steps}")
+rows.append([f"full batch, B = {n}", 1, f"{full_batch[1] - C_least:.1f}",
+             f"{full_by_step[-1] - C_least:.1f} (step {full_steps})", ""])
+show.md(f"$C - C_{{\\min}}$ of each run: after one epoch (from the lowest to the highest seed), at the end "
+        f"(the mean over every step of the last {last} epochs and over the seeds), and the epoch after which the full batch is that low too.")
+display(show.Table(["", "steps per epoch", "after one epoch", "at the end", "full batch that low after (epochs)"], rows))
+'''),
+    md(r'''
+What the plots say:
+
+- **Per step** (top row), every batch size first follows the full batch down: early on, the batch
+  gradients all point roughly the same way as the full one. Near the minimum the noise takes over: the
+  cost stops falling and jitters at a level that is higher the smaller the batch. The full batch keeps
+  going down, smoothly.
+- **Per epoch** (bottom row), the same amount of work (every instance read once): a small batch takes
+  many steps per epoch, so after one epoch it is far ahead of the full batch, which has taken one step.
+  The full batch, smooth and steady, gets below a noisy run's level in the end: the last column of the
+  table says after how many epochs.
+- Different seeds give different paths with the same character. The noise does not shrink with more
+  epochs at a fixed learning rate; a smaller rate, or a larger batch, lowers it.
+
+## The weight vector's descent, animated
+
+With two features the weights live in a plane, and the cost has contours there. The video below takes
+two of the diabetes features, draws the full-batch path and two mini-batch paths with different seeds,
+from the same start, at the same learning rate, one step at a time.
+'''),
+    code(r'''
+show.video("MinibatchDescent")
+'''),
+    md(r'''
+Assignment 2 asks for exactly these pieces: `grad_w`, `grad_b`, `minibatch_sgd` with its seeded
+shuffle, and `max_stable_lr`.
+'''),
 ]
 
 

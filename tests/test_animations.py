@@ -68,7 +68,7 @@ def test_scene_classes_are_the_rendered_names():
 
     assert render.SCENE_NAMES == cli.SCENE_NAMES == tuple(cls.__name__ for cls in scenes.SCENES)
     assert [n for n in render.SCENE_NAMES if "ChainRule" in n] == ["ChainRuleDerivation"]
-    assert [n for n in render.SCENE_NAMES if "Descent" in n] == ["DescentTrajectory"]
+    assert [n for n in render.SCENE_NAMES if "Descent" in n] == ["DescentTrajectory", "MinibatchDescent"]
     assert [n for n in render.SCENE_NAMES if "LearningRate" in n] == ["LearningRate"]
     assert render.SCENE_NAMES[:3] == ("ChainRuleDerivation", "DescentTrajectory", "LearningRate")
     assert render.output_path("LearningRate").relative_to(render.REPO_ROOT).as_posix() == "media/videos/LearningRate.mp4"
@@ -373,3 +373,133 @@ def test_readme_says_the_lecture_run_stops_short_of_the_optimum():
     for claim in ("to the least-squares optimum", "reaches the least-squares optimum", "at the least-squares optimum"):
         assert claim not in readme, claim
     assert "stop short" in readme
+
+
+# --------------------------------------------------------------------------
+# scene 5: the weight vector's descent (assignment 2)
+# --------------------------------------------------------------------------
+
+# The scene's costs are shown with two decimals; the reference's own numbers are compared exactly.
+MINIBATCH_STEPS = (0, 1, 2, 13, 14, 15, 27, 41, 42)
+# Contour vertices are linear interpolations on a 160 x 160 grid: their cost is the level's to
+# within a few parts in a million (measured: under 1e-5), far below a visible difference.
+CONTOUR_REL_TOL = 1e-3
+
+
+@pytest.fixture(scope="module")
+def minibatch():
+    return build.minibatch_board()
+
+
+def _vector_reference():
+    from autograder.assignments.mse_gradient_vector import data as vdata
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    X, y = vref.diabetes(torch.float64)
+    columns = [vdata.DIABETES_FEATURES.index(name) for name in build.MINIBATCH_FEATURES]
+    return vref, X.numpy()[:, columns], y.numpy()
+
+
+def test_minibatch_runs_are_the_reference_paths(minibatch):
+    vref, X, y = _vector_reference()
+    w_best, b_best = vref.least_squares(X, y)
+    p = minibatch.problem
+    assert np.array_equal(p.X, X) and np.array_equal(p.y, y)
+    assert np.array_equal(p.w_best, w_best) and p.b_best == b_best
+    steps = build.MINIBATCH_EPOCHS * vref.steps_per_epoch(len(y), build.MINIBATCH_SIZE)
+    assert p.steps == steps == 42
+    expected = [vref.gradient_descent(X, y, build.MINIBATCH_W_START, b_best, build.MINIBATCH_LR, epochs=steps)]
+    expected += [vref.minibatch_sgd(X, y, build.MINIBATCH_W_START, b_best, build.MINIBATCH_LR, build.MINIBATCH_EPOCHS,
+                                    build.MINIBATCH_SIZE, seed) for seed in build.MINIBATCH_SEEDS]
+    assert [run.seed for run in p.runs] == [None, *build.MINIBATCH_SEEDS]
+    assert len(set(build.MINIBATCH_SEEDS)) == 2
+    for run, path in zip(p.runs, expected):
+        assert np.array_equal(run.w, np.asarray(path.w)) and run.path.b == path.b
+        assert [b.tolist() for b in run.path.batches] == [b.tolist() for b in path.batches]
+        assert np.array_equal(run.cost, vref.path_costs(X, y, path))
+    # two seeds, two different paths; each differs from the full batch
+    assert not np.allclose(p.runs[1].w, p.runs[2].w)
+    assert all(not np.allclose(run.w, p.runs[0].w) for run in p.runs[1:])
+
+
+@pytest.mark.parametrize("k", MINIBATCH_STEPS)
+def test_minibatch_board_shows_each_run_at_step(minibatch, k):
+    minibatch.show(k)
+    for run, path, head, readout in zip(minibatch.problem.runs, minibatch.paths, minibatch.heads,
+                                        minibatch.cost_readouts):
+        assert minibatch.plot.p2c(_polyline_end(path)) == pytest.approx(tuple(run.w[k]), abs=SCREEN_TOL)
+        assert minibatch.plot.p2c(head.get_center()) == pytest.approx(tuple(run.w[k]), abs=SCREEN_TOL)
+        assert len(path.get_anchors()) >= 2
+        assert readout.text == f"{run.cost[k]:.2f}"
+    assert minibatch.step_readout.text == str(k)
+    assert minibatch.epoch_readout.text == f"{k / (minibatch.steps / build.MINIBATCH_EPOCHS):.2f}"
+
+
+def test_minibatch_heads_move_part_way_between_steps(minibatch):
+    minibatch.show(10.5)
+    for run, head in zip(minibatch.problem.runs, minibatch.heads):
+        assert minibatch.plot.p2c(head.get_center()) == pytest.approx(tuple((run.w[10] + run.w[11]) / 2), abs=SCREEN_TOL)
+    minibatch.show(minibatch.steps)
+
+
+def test_minibatch_contours_are_the_reference_cost_at_b_star(minibatch):
+    vref, X, y = _vector_reference()
+    p = minibatch.problem
+    assert len(minibatch.contours) >= 5
+    costs = []
+    for curve in minibatch.contours:
+        corners = curve.get_anchors()[::15]
+        w = np.array([minibatch.plot.p2c(point) for point in corners])
+        values = vref.cost_surface(X, y, w[:, 0], w[:, 1], p.b_best).diagonal()
+        assert np.ptp(values) / values.mean() < CONTOUR_REL_TOL, "a contour line is not one level of C"
+        costs.append(values.mean())
+    assert min(costs) > p.c_best
+    star = minibatch.optimum[0]
+    assert minibatch.plot.p2c(star.get_center()) == pytest.approx(tuple(p.w_best), abs=SCREEN_TOL)
+    assert minibatch.optimum[3].get_tex_string() == f"{p.c_best:.2f}"
+
+
+def test_minibatch_notes_say_what_the_reference_computes(minibatch):
+    p = minibatch.problem
+    notes = " ".join(line.get_tex_string() for line in minibatch.notes)
+    full_b = np.abs(np.asarray(p.runs[0].path.b) - p.b_best).max()
+    moved = max(np.abs(np.asarray(run.path.b) - p.b_best).max() for run in p.runs[1:])
+    # the full batch keeps b at b* (the features have mean 0): the note claims it only when it holds
+    assert full_b < build.B_ROUNDING and "keeps" in notes
+    assert f"b^* = {p.b_best:.2f}" in notes and f"up to {moved:.1f}" in notes
+    assert f"all {len(p.y)} patients" in notes and f"batch of {build.MINIBATCH_SIZE}" in notes
+    assert f"{p.lr:g}" in minibatch.title.get_tex_string()
+
+
+def test_minibatch_board_stays_in_frame_without_overlaps(minibatch):
+    minibatch.show(minibatch.steps)
+    for mob in [*minibatch.static(), *minibatch.moving(), minibatch.optimum]:
+        assert build.in_frame(mob, build.FRAME_MARGIN), mob
+    right = VGroup(minibatch.legend, *minibatch.cost_readouts, minibatch.optimum[1:], minibatch.counter_labels,
+                   minibatch.step_readout, minibatch.epoch_readout)
+    assert not build.boxes_overlap(right, minibatch.plot.mobject, LINE_GAP)
+    assert not build.boxes_overlap(right, minibatch.labels, LINE_GAP)
+    assert not build.boxes_overlap(minibatch.notes, VGroup(minibatch.plot.mobject, minibatch.labels), LINE_GAP)
+    assert not build.boxes_overlap(minibatch.title, VGroup(minibatch.plot.mobject, minibatch.labels, right), LINE_GAP)
+    for a, b in itertools.combinations([*minibatch.legend, *minibatch.cost_readouts, *minibatch.optimum[1:],
+                                        *minibatch.counter_labels], 2):
+        assert not build.boxes_overlap(a, b), (a, b)
+    for line in minibatch.notes:   # one line each: \mbox keeps LaTeX from wrapping them
+        assert line.height < 0.3, line.get_tex_string()
+
+
+def test_minibatch_scene_runs_without_rendering_and_ends_on_the_last_step():
+    """construct() with animations skipped: nothing is drawn, the board ends in its final state."""
+    from manim import tempconfig
+    from manim.renderer.cairo_renderer import CairoRenderer
+
+    with tempconfig({"dry_run": True, "frame_rate": 5, "pixel_width": 160, "pixel_height": 90}):
+        scene = scenes.MinibatchDescent(renderer=CairoRenderer(skip_animations=True))
+        scene.render()
+    board = scene.board
+    assert board.shown == board.steps
+    for run, path in zip(board.problem.runs, board.paths):
+        assert board.plot.p2c(_polyline_end(path)) == pytest.approx(tuple(run.w[-1]), abs=SCREEN_TOL)
+    assert scene.renderer.time == pytest.approx(0.6 + 2 * scenes.PAUSE_SECONDS + scenes.MINIBATCH_SECONDS
+                                                + 1.0 + 3 * scenes.PAUSE_SECONDS)
+    assert board.optimum in scene.mobjects

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder import reference as ref
@@ -41,6 +42,9 @@ def lecture_numbers() -> dict[str, tuple[float, int, str]]:
         "b after the full run": (run.b[-1], 4, "1.7543"),
         "C after the full run": (run.cost[-1], 4, "0.0195"),
         "divergence threshold": (ref.max_stable_lr(x), 5, "0.05491"),
+        # DESIGN.md's reference numbers, as lesson 5 shows them (the d = 1 case of the vector form)
+        "dC/dm at the start, 4 places": (run.grad_m[0], 4, "36.3050"),
+        "dC/db at the start, 4 places": (run.grad_b[0], 4, "6.2650"),
     }
 
 
@@ -52,6 +56,7 @@ SHOWN_IN = {
                             "m after one step", "b after one step", "C after one step",
                             "m after the full run", "b after the full run", "C after the full run"],
     "04_learning_rate": ["divergence threshold"],
+    "05_vector_form": ["dC/dm at the start, 4 places", "dC/db at the start, 4 places", "divergence threshold"],
 }
 
 
@@ -214,3 +219,105 @@ def test_every_video_is_embedded_in_a_lesson():
     embedded = "\n".join(text for cells in build.LESSONS.values() for _, text in cells)
     for scene in scenes:
         assert f'show.video("{scene}")' in embedded, f"{scene} appears in no lesson (course/build.py)"
+
+
+# --- lesson 5: the vector form (assignment 2) ------------------------------------------------
+
+VECTOR = "05_vector_form"
+# The same sums in another order (a matrix product against a sum over eight terms), at float64.
+FLOAT64_SUM_TOL = 1e-14
+
+
+def _numbers_after(text: str, label: str, count: int) -> list[str]:
+    """The first ``count`` numbers in ``text`` after ``label``."""
+    start = text.index(label) + len(label)
+    return re.findall(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?", text[start:])[:count]
+
+
+def test_vector_d1_reference_is_assignment_1s():
+    """The vector form with one feature gives back assignment 1's numbers, as lesson 5 says."""
+    import torch
+    from autograder.assignments.mse_gradient_vector import data as vdata
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    X1, y1 = vref.lecture_data(torch.float64)
+    x, y = ref.lecture_data(torch.float64)
+    # w as a float64 array: a tuple of Python floats would pass through a float32 tensor in predict()
+    w = np.asarray(vdata.W_START, dtype=np.float64)
+    grad_w = vref.grad_w(X1, y1, w, vdata.B_START_VECTOR)
+    assert grad_w.shape == (1,)
+    assert ref.relative_error(grad_w[0], ref.dC_dm(x, y, ref.M_START, ref.B_START)) < FLOAT64_SUM_TOL
+    assert ref.relative_error(vref.grad_b(X1, y1, w, vdata.B_START_VECTOR),
+                              ref.dC_db(x, y, ref.M_START, ref.B_START)) < FLOAT64_SUM_TOL
+    assert np.allclose(vref.hessian(X1), ref.hessian(x), rtol=0, atol=0)
+    assert vref.max_stable_lr(X1) == pytest.approx(ref.max_stable_lr(x), rel=1e-15)
+
+
+@pytest.mark.slow
+def test_vector_lesson_shows_the_d1_numbers_of_assignment_1(exported):
+    from autograder.assignments.mse_gradient_vector import data as vdata
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    text = output_text(exported[0][VECTOR].notebook)
+    X1, y1 = vref.lecture_data()
+    x, y = ref.lecture_data()
+    grads = ref.autograd_gradients(x, y, ref.M_START, ref.B_START)
+    # the table's rows: vector form (d = 1), lesson 2's formula, autograd; all 4 places
+    dC_dm = _numbers_after(text, "| $\\frac{\\partial C}{\\partial m}$ |", 3)
+    dC_db = _numbers_after(text, "| $\\frac{\\partial C}{\\partial b}$ |", 3)
+    assert dC_dm == [f"{vref.grad_w(X1, y1, vdata.W_START, vdata.B_START_VECTOR)[0].item():.4f}",
+                     f"{ref.dC_dm(x, y, ref.M_START, ref.B_START).item():.4f}", f"{grads.dC_dm:.4f}"]
+    assert dC_db == [f"{vref.grad_b(X1, y1, vdata.W_START, vdata.B_START_VECTOR).item():.4f}",
+                     f"{ref.dC_db(x, y, ref.M_START, ref.B_START).item():.4f}", f"{grads.dC_db:.4f}"]
+    assert set(dC_dm) == {"36.3050"} and set(dC_db) == {"6.2650"}
+    assert f"**{vref.max_stable_lr(X1):.5f}** (lesson 4 found {ref.max_stable_lr(x):.5f})" in text
+    assert vdata.DIABETES_SOURCE in text
+
+
+@pytest.mark.slow
+def test_vector_lesson_numbers_are_the_vector_reference(exported):
+    import torch
+    from autograder.assignments.mse_gradient_vector import data as vdata
+    from autograder.assignments.mse_gradient_vector import reference as vref
+
+    text = output_text(exported[0][VECTOR].notebook)
+    X, y = vref.diabetes(torch.float64)
+    n, d = X.shape
+    assert f"$X$ has shape ({n}, {d})" in text
+    # the gradient at the lesson's point: by index, by X^T, by autograd, row by row
+    g = torch.Generator().manual_seed(0)
+    w = 10 * torch.randn(d, generator=g, dtype=torch.float64)
+    b = 100.0
+    grads = vref.autograd_gradients(X, y, w, b)
+    matrix = vref.grad_w(X, y, w, b)
+    for j in range(d):
+        row = _numbers_after(text, f"| {j + 1} | {vdata.DIABETES_FEATURES[j]} |", 3)
+        assert row == [f"{matrix[j].item():.4f}"] * 2 + [f"{grads.w[j]:.4f}"], j
+    assert f"{vref.grad_b(X, y, w, b).item():.4f} by the formula, {grads.b:.4f} by autograd" in text
+    # the Hessian and the threshold on the diabetes data
+    eigenvalues = np.linalg.eigvalsh(vref.hessian(X))
+    assert f"$\\lambda_{{\\max}}$ = {eigenvalues[-1]:.4f}" in text
+    assert f"**{vref.max_stable_lr(X):.4f}**" in text
+    # the mini-batch runs: steps per epoch and what one epoch of each reaches
+    least = vref.cost(X, y, *vref.least_squares(X, y)).item()
+    for size in (8, 32, 128):
+        per_epoch = vref.steps_per_epoch(n, size)
+        after_one = [vref.path_costs(X, y, vref.minibatch_sgd(X, y, np.zeros(d), 0.0, 0.05, 1, size, seed))[-1] - least
+                     for seed in (0, 1, 2)]
+        assert f"| B = {size} | {per_epoch} |" in text
+        assert f"{min(after_one):.1f} to {max(after_one):.1f}" in text, size
+    full = vref.path_costs(X, y, vref.gradient_descent(X, y, np.zeros(d), 0.0, 0.05, 1))
+    assert f"| {full[1] - least:.1f} |" in text
+
+
+@pytest.mark.slow
+def test_vector_lesson_plots_mini_batch_noise(exported):
+    """The noise figure is there: two rows (per step, per epoch), one column per batch size, labelled."""
+    nb = exported[0][VECTOR].notebook
+    figures = [cell for cell in nb.cells if cell.cell_type == "code" and "fig.suptitle" in cell.source]
+    assert len(figures) == 1
+    outputs = figures[0].outputs
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    source = figures[0].source
+    for label in ('set_xlabel("step")', 'set_xlabel("epoch', "set_ylabel(", "legend(", "full batch"):
+        assert label in source, label

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # Kept here as well as in animations.render so that `--help` and name checks
 # do not import Manim.
-SCENE_NAMES = ("ChainRuleDerivation", "DescentTrajectory", "LearningRate", "GradientField")
+SCENE_NAMES = ("ChainRuleDerivation", "DescentTrajectory", "LearningRate", "GradientField", "MinibatchDescent")
 QUALITIES = ("low", "medium", "high")
 
 

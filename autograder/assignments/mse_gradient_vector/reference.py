@@ -141,3 +141,35 @@ def gradient_descent(X, y, w, b, lr: float = LR, epochs: int = 1) -> MinibatchPa
     """Plain full-batch gradient descent: mini-batch SGD with one batch of every instance, in order."""
     n = np.asarray(X).shape[0]
     return minibatch_sgd(X, y, w, b, lr, epochs, n, orders=[np.arange(n)] * epochs)
+
+
+# --- For the lesson and the video (course/, animations/): views of the functions above ---------
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """How many steps one epoch of ``minibatch_sgd`` takes: ceil(n / batch_size)."""
+    return -(-int(n) // int(batch_size))
+
+
+def path_costs(X, y, path: MinibatchPath) -> np.ndarray:
+    """C on all of (X, y), at float64, at every point of ``path``: shape (steps + 1,)."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    residuals = np.asarray(path.w) @ X.T + np.asarray(path.b)[:, None] - y
+    return np.mean(residuals ** 2, axis=1)
+
+
+def cost_surface(X, y, w1_values, w2_values, b) -> np.ndarray:
+    """C over a grid of two weights (d = 2), b fixed, at float64.
+
+    result[i, j] is C at w = (w1_values[j], w2_values[i]) (matplotlib's contour order).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"cost_surface needs two features, X has shape {X.shape}")
+    w1, w2 = np.meshgrid(np.asarray(w1_values, float), np.asarray(w2_values, float))
+    # C = mean((w1 x1 + w2 x2 + r)^2) with r = b - y, expanded into its six means so that a
+    # fine grid does not build a residual per grid point and instance (agrees with cost() to rounding).
+    x1, x2, r = X[:, 0], X[:, 1], float(b) - y
+    return (w1 ** 2 * np.mean(x1 * x1) + w2 ** 2 * np.mean(x2 * x2) + 2 * w1 * w2 * np.mean(x1 * x2)
+            + 2 * w1 * np.mean(x1 * r) + 2 * w2 * np.mean(x2 * r) + np.mean(r * r))
