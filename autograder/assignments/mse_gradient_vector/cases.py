@@ -222,8 +222,9 @@ def _descent_cases(cell_id: str, rng: np.random.Generator) -> list[DescentCase]:
                         lr, 1001, n, 0),
             DescentCase(f"the lecture's data in batches of {LECTURE_BATCH} (epochs=2, seed=0)", X, y, w, b,
                         "float32", "(d,)", "float", lr, 2, LECTURE_BATCH, 0),
-            DescentCase(f"the diabetes data's first 12 patients in batches of 4 (lr={d_lr:g}, epochs=2, seed=1)",
-                        DX, Dy, np.zeros(DX.shape[1]), 0.0, "float32", "(d,)", "float", d_lr, 2, 4, 1),
+            DescentCase(f"the diabetes data's first 12 patients in batches of 4, w of shape (10, 1) "
+                        f"(lr={d_lr:g}, epochs=2, seed=1)",
+                        DX, Dy, np.zeros(DX.shape[1]), 0.0, "float32", "(d, 1)", "float", d_lr, 2, 4, 1),
         ]
     if cell_id == "minibatch_sgd_full_batch":
         n, d = FULL_BATCH_SIZE

@@ -135,6 +135,14 @@ def _gradient_context(function: str, cell_id: str, seed: int, index: int):
     return case, expected, bound, candidates
 
 
+def _same(candidates, mistake_id: str, agrees) -> bool:
+    """Whether a mistake gives the right answer's numbers on a case (or cannot happen there): passing
+    such a case says nothing against the mistake."""
+    formulas = [wrong for k, wrong in candidates if k == mistake_id]
+    with np.errstate(all="ignore"):
+        return not formulas or any(agrees(wrong) for wrong in formulas)
+
+
 def _explaining(got: np.ndarray, candidates, bound: np.ndarray, n: int, d: int) -> tuple[str, ...]:
     """The catalogued mistakes whose numbers ``got`` matches (each once, in catalogue order).
 
@@ -175,7 +183,8 @@ def _classify_gradient(function: str, cell_id: str, seed: int, index: int, recor
         if function == "grad_w" and shape != (d,):
             return Outcome(False, "shape", f"returned shape {shape} with the right numbers; grad_w returns shape "
                                            f"({d},) whatever w's shape (flatten it with .reshape(-1))")
-        return Outcome(True, None, _size_of_error(got, expected, bound))
+        return Outcome(True, None, _size_of_error(got, expected, bound),
+                       coincides=lambda k: _same(candidates, k, lambda wrong: _within(wrong, expected, bound)))
     if got is not None:
         explained = _explaining(got, candidates, bound, n, d)
         if explained:
@@ -300,7 +309,9 @@ def _classify_descent(cell_id: str, seed: int, index: int, record: dict) -> Outc
     expected = np.append(path.w[-1], path.b[-1])
     bound = float(bounds[-1])
     if _close(got, expected, bound):
-        return Outcome(True, None, f"(w, b) = {_fmt(got)}")
+        return Outcome(True, None, f"(w, b) = {_fmt(got)}", coincides=lambda k: _same(
+            _variants(cell_id, seed, index), k, lambda wrong: wrong.size == expected.size
+            and _close(wrong, expected, bound)))
     detail = f"expected (w, b) = {_fmt(expected)}, got {_fmt(got)}"
     explained = []
     with np.errstate(all="ignore"):
@@ -356,7 +367,8 @@ def _classify_rate(cell_id: str, seed: int, index: int, record: dict) -> Outcome
     case, expected, bound, candidates = _rate_context(cell_id, seed, index)
     value = float(got[0])
     if np.isfinite(value) and abs(value - expected) <= bound:
-        return Outcome(True, None, f"{value:.7g} (expected {expected:.7g})")
+        return Outcome(True, None, f"{value:.7g} (expected {expected:.7g})", coincides=lambda k: _same(
+            candidates, k, lambda wrong: abs(wrong - expected) <= bound))
     detail = f"expected {expected:.7g}, got {value:.7g}"
     relative = bound / expected
     explained = tuple(mistake_id for mistake_id, wrong in candidates
@@ -372,13 +384,19 @@ def _classify_rate(cell_id: str, seed: int, index: int, record: dict) -> Outcome
 # --- summing up ----------------------------------------------------------------------------------
 
 def _named(outcomes: list[Outcome]) -> str | None:
-    """The catalogued mistake that explains the most failing cases (catalogue order breaks ties)."""
+    """The catalogued mistake that explains the failing cases best: the fewest passing cases against
+    it (where it would have failed), then the most failing cases it explains, then catalogue order."""
     counts: dict[str, int] = {}
     for outcome in outcomes:
         if not outcome.passed:
             for mistake_id in outcome.explained:
                 counts[mistake_id] = counts.get(mistake_id, 0) + 1
-    return max(counts, key=lambda k: (counts[k], -list(counts).index(k))) if counts else None
+    if not counts:
+        return None
+    passing = [o for o in outcomes if o.passed and o.coincides is not None]
+    against = {k: sum(1 for o in passing if not o.coincides(k)) for k in counts}
+    order = list(counts)
+    return max(order, key=lambda k: (-against[k], counts[k], -order.index(k)))
 
 
 WHAT = {"grad_w": "matches autograd", "grad_b": "matches autograd",

@@ -136,7 +136,7 @@ def _walk(case, X, y, w, b, steps, lr=None, **options):
 
 def _drops_last(case, X, y, w, b):
     n = len(y)
-    if case.batch_size >= n or n % case.batch_size == 0:
+    if n % case.batch_size == 0:
         return None
     return _walk(case, X, y, w, b, [s for s in _steps(n, case) if len(s) == case.batch_size])
 
@@ -167,7 +167,8 @@ DESCENT_MISTAKES = (
                                                scale=lambda size, n=len(y): size / n)),
     DescentMistake("drops_last_batch",
                    "skips the last, shorter batch: when batch_size does not divide n, the epoch ends with the "
-                   "n % batch_size instances left over, and they take a step too.",
+                   "n % batch_size instances left over, and they take a step too (with batch_size > n, the "
+                   "one batch is all n instances).",
                    _drops_last),
     DescentMistake("ignores_batch_size",
                    "takes one full-batch step per epoch whatever batch_size is: cut each epoch's order into "
