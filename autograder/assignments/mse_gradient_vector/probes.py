@@ -87,20 +87,22 @@ class StandIn:
         if not self.armed:
             raise RuntimeError(f"{self.which} is only available inside minibatch_sgd")
         self.counts[self.which] = self.counts.get(self.which, 0) + 1
-        X, w = torch.as_tensor(X), torch.as_tensor(w)
+        X = X if isinstance(X, torch.Tensor) else torch.as_tensor(X)
+        w = w if isinstance(w, torch.Tensor) else torch.as_tensor(w)
         dtype = X.dtype if X.dtype.is_floating_point else torch.float64
         array = _numbers(X).reshape(-1, self.d) if X.numel() % self.d == 0 else None
         rows = self._rows(array)
+        b_value = _scalar(b)
         if len(self.log) < CALL_LIMIT:
-            self.log.append(self._entry(rows, w, b))
+            self.log.append(self._entry(rows, w, b_value))
         if array is None or any(row < 0 for row in rows):
             raise ValueError(f"{self.which} was given rows that are not rows of minibatch_sgd's X")
         if w.numel() != self.d:
             raise ValueError(f"{self.which} was given w of shape {tuple(w.shape)}; it expects {self.d} values")
-        # At float64 in numpy (a few microseconds a call; the lecture's run makes 2002 of them),
-        # returned at X's dtype as grad_w and grad_b would return it.
-        residual = array @ _numbers(w).reshape(-1) + _numbers(torch.as_tensor(b)).reshape(-1)[0] \
-            - _numbers(torch.as_tensor(y)).reshape(-1)
+        # At float64 in numpy (the lecture's run makes 2002 of these calls), returned at X's
+        # dtype as grad_w and grad_b would return it.
+        y = y if isinstance(y, torch.Tensor) else torch.as_tensor(y)
+        residual = array @ _numbers(w).reshape(-1) + b_value - _numbers(y).reshape(-1)
         if self.which == "grad_w":
             return torch.from_numpy(2.0 * (array.T @ residual) / len(residual)).to(dtype)
         return torch.tensor(2.0 * float(np.sum(residual)) / len(residual), dtype=dtype)
@@ -116,11 +118,7 @@ class StandIn:
                 self.batches[key] = rows
         return rows
 
-    def _entry(self, rows: list[int], w: torch.Tensor, b) -> dict:
-        try:
-            b_value = as_scalar(b)
-        except (ValueError, TypeError, RuntimeError):
-            b_value = float("nan")
+    def _entry(self, rows: list[int], w: torch.Tensor, b_value: float) -> dict:
         try:
             values = _numbers(w).reshape(-1).tolist() if w.numel() <= W_LIMIT else []
         except (RuntimeError, TypeError, ValueError):
@@ -131,7 +129,17 @@ class StandIn:
 
 def _numbers(tensor: torch.Tensor) -> np.ndarray:
     """A tensor's values as a float64 numpy array (detached; no copy when it is float64 already)."""
-    return tensor.detach().cpu().numpy().astype(np.float64, copy=False)
+    return tensor.detach().numpy().astype(np.float64, copy=False)
+
+
+def _scalar(value) -> float:
+    """b as a float (NaN when it is not one number: the call then fails in the student's code or here)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return as_scalar(value)
+    except (ValueError, TypeError, RuntimeError):
+        return float("nan")
 
 
 def _pair(result) -> dict:
