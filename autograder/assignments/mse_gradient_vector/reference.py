@@ -119,21 +119,34 @@ class MinibatchPath:
 def minibatch_sgd(X, y, w, b, lr: float = LR, epochs: int = 1, batch_size: int = 32, seed: int = 0,
                   orders: list[np.ndarray] | None = None) -> MinibatchPath:
     """Mini-batch SGD at float64 (numpy), recording the whole path; `orders` replaces the seeded shuffle."""
+    n = np.asarray(X).shape[0]
+    orders = epoch_orders(n, epochs, seed) if orders is None else orders
+    steps = [batch for order in orders for batch in batches(np.asarray(order), batch_size)]
+    return walk_batches(X, y, w, b, lr, steps)
+
+
+def walk_batches(X, y, w, b, lr: float, steps, *, scale=None, sequential: bool = False) -> MinibatchPath:
+    """One gradient step per batch of `steps` (arrays of row indices), at float64, recording the path.
+
+    ``scale(batch size)`` multiplies each step (1 unless given); ``sequential`` takes b's gradient
+    at the w already updated. Both exist for the catalogue of mistakes; the defaults are the method.
+    """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64).reshape(-1).copy()
     b = float(np.asarray(b, dtype=np.float64).reshape(()))
-    n = X.shape[0]
-    orders = epoch_orders(n, epochs, seed) if orders is None else orders
     path = MinibatchPath([w.copy()], [b])
-    for order in orders:
-        for batch in batches(np.asarray(order), batch_size):
+    for batch in steps:
+        batch = np.asarray(batch, dtype=int)
+        factor = 1.0 if scale is None else scale(len(batch))
+        residual = X[batch] @ w + b - y[batch]
+        w = w - lr * factor * (2.0 / len(batch)) * (X[batch].T @ residual)
+        if sequential:
             residual = X[batch] @ w + b - y[batch]
-            w = w - lr * (2.0 / len(batch)) * (X[batch].T @ residual)
-            b = b - lr * (2.0 / len(batch)) * float(np.sum(residual))
-            path.w.append(w.copy())
-            path.b.append(b)
-            path.batches.append(np.asarray(batch))
+        b = b - lr * factor * (2.0 / len(batch)) * float(np.sum(residual))
+        path.w.append(w.copy())
+        path.b.append(b)
+        path.batches.append(batch)
     return path
 
 
