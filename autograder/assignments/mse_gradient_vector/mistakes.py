@@ -287,6 +287,16 @@ OWN_GRADIENT_SENTENCE = ("minibatch_sgd computes its own gradient instead of cal
                          "each batch, so that it descends with the gradients you wrote and checked above.")
 
 
+@dataclass(frozen=True)
+class Named:
+    id: str
+    sentence: str
+
+
+# Every named formula, update-rule and Hessian mistake (docs/assignments.md): what the class report counts.
+CATALOGUE = (*GRADIENT_MISTAKES, *DESCENT_MISTAKES, Named(*BROADCAST_SQUARE), *RATE_MISTAKES)
+
+
 def sentence_of(mistake_id: str, function: str | None = None) -> str | None:
     """The catalogue's sentence for a mistake id, or None when it is not catalogued."""
     if function == "minibatch_sgd" or function is None:
