@@ -5,8 +5,9 @@
 
 Each grade cell's ``points`` metadata (what nbgrader grades out of) and its
 comment ("# Visible check (1 point): ...") come from course.toml's [points]
-(``autograder.spec``). Run it after changing [points], then regenerate the
-release; the release test fails while either is out of date.
+(each assignment's ``spec``), in every assignment's solution notebook. Run it
+after changing [points], then regenerate the releases; the release test
+fails while either is out of date.
 """
 from __future__ import annotations
 
@@ -17,9 +18,15 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import spec
+from autograder import assignments, spec
 
-SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / spec.ASSIGNMENT / spec.NOTEBOOK
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / spec.ASSIGNMENT / spec.NOTEBOOK
+
+
+def solution_path(unit: assignments.Assignment) -> Path:
+    """solutions/<id>/<notebook>: an assignment's nbgrader source notebook."""
+    return ROOT / "solutions" / unit.name / unit.spec.NOTEBOOK
 # The first line of every grade cell's comment names the check's points.
 COMMENT = re.compile(r"^# (Visible|Hidden) check \((\d+(?:\.\d+)?) points?\)", re.MULTILINE)
 
@@ -29,8 +36,9 @@ def points_text(points: float) -> str:
     return f"{points:g} point" + ("" if points == 1 else "s")
 
 
-def sync(notebook: nbformat.NotebookNode) -> list[str]:
-    """Set every grade cell's points and comment from spec; returns a line per change."""
+def sync(notebook: nbformat.NotebookNode, own=spec) -> list[str]:
+    """Set every grade cell's points and comment from the assignment's spec; returns a line per change."""
+    spec = own
     changes = []
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -50,20 +58,28 @@ def sync(notebook: nbformat.NotebookNode) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.points", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when the notebook differs")
-    parser.add_argument("--notebook", type=Path, default=SOLUTION, help="the solution notebook (default: %(default)s)")
+    parser.add_argument("--notebook", type=Path, default=None,
+                        help="one solution notebook (default: every assignment's, solutions/<id>/<notebook>)")
     args = parser.parse_args(argv)
-    notebook = nbformat.read(args.notebook, as_version=4)
-    changes = sync(notebook)
-    for line in changes:
-        print(line)
-    if args.check:
+    if args.notebook is not None:
+        targets = [(args.notebook, (assignments.for_notebook(args.notebook) or assignments.get()).spec)]
+    else:
+        targets = [(solution_path(unit), unit.spec) for unit in assignments.every()]
+    status = 0
+    for path, own in targets:
+        notebook = nbformat.read(path, as_version=4)
+        changes = sync(notebook, own)
+        for line in changes:
+            print(line)
+        if args.check:
+            if changes:
+                print(f"{path} differs from course.toml: run `python -m autograder.points`", file=sys.stderr)
+                status = 1
+            continue
         if changes:
-            print(f"{args.notebook} differs from course.toml: run `python -m autograder.points`", file=sys.stderr)
-        return 1 if changes else 0
-    if changes:
-        args.notebook.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
-        print(f"wrote {args.notebook}; now run `make exercises`")
-    return 0
+            path.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+            print(f"wrote {path}; now run `make exercises`")
+    return status
 
 
 if __name__ == "__main__":

@@ -2,19 +2,20 @@
 
     python -m autograder.release
 
-Writes exercises/mse-gradient/mse_gradient.ipynb (commit the result); the
-release test fails while it is out of date.
+Writes exercises/<id>/<notebook> for every assignment of the course (commit
+the result); the release test fails while one is out of date.
 """
 from __future__ import annotations
 
 import sys
 
-from autograder import course
+from autograder import assignments, course
 
 
 def main(argv: list[str] | None = None) -> int:
-    path = course.generate_release(course.ROOT)
-    print(f"wrote {path.relative_to(course.ROOT)}")
+    for unit in assignments.every():
+        path = course.generate_release(course.ROOT, unit)
+        print(f"wrote {path.relative_to(course.ROOT)}")
     return 0
 
 

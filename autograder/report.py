@@ -668,6 +668,35 @@ def write(report: Report, out_dir: str | os.PathLike = DEFAULT_OUT) -> Path:
     return index
 
 
+def write_index(csv_paths, out_dir: str | os.PathLike = DEFAULT_OUT) -> Path:
+    """out_dir/index.html: one line per assignment's report (written beside it, in out_dir/<id>/)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for csv_path in csv_paths:
+        built = build_report(csv_path)
+        name = built.grades.spec.ASSIGNMENT
+        if not (out / name / "index.html").exists():
+            write(built, out / name)
+        top = built.misconceptions() or []
+        common = ", ".join(f"<code>{_e(count.id)}</code> ({count.students})" for count in top[:3]) or "none named"
+        rows.append(f'<tr><td><a href="{_e(name)}/index.html">{_e(name)}</a></td>'
+                    f'<td class="n">{built.grades.size:,}</td>'
+                    f'<td class="n">{built.mean:.2f} / {built.grades.max_score:g}</td>'
+                    f'<td class="n">{built.full_marks():,}</td><td>{common}</td></tr>')
+    index = out / "index.html"
+    index.write_text(f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Class reports</title><style>{STYLE}</style></head><body>
+<h1>Class reports</h1>
+<p>One report per assignment, from the grades CSV <code>msegrad grade</code> wrote for it.</p>
+<table><tr><th>assignment</th><th>students</th><th>mean score</th><th>full marks</th>
+<th>most common misconceptions (students)</th></tr>
+{"".join(rows)}
+</table></body></html>
+""", encoding="utf-8")
+    return index
+
+
 def write_report(csv_path: str | os.PathLike, out_dir: str | os.PathLike = DEFAULT_OUT) -> Path:
     """The class report of a grades CSV: out_dir/index.html (and its PNGs). Raises ReportError on a bad CSV."""
     return write(build_report(csv_path), out_dir)
