@@ -81,19 +81,27 @@ print(sorted(os.listdir({str(REPO)!r})))
 
 @needs_bwrap
 def test_the_answer_key_is_not_in_the_sandbox(box):
+    from autograder import assignments
+    # Every assignment's trusted modules, and the grader's own; each unit's spec, data and probes only are there.
+    trusted = ["autograder.checks", "autograder.batch"]
+    for unit in assignments.every():
+        trusted += [f"{unit.package}.{part}" for part in ("reference", "cases", "judge", "mistakes", "protocol", "kit")]
+    assert "autograder.assignments.mse_gradient_vector.reference" in trusted
     printed = _printed(box, f"""
 import os
-for name in ("reference", "cases", "judge", "mistakes", "checks", "batch"):
+for name in {trusted!r}:
     try:
-        __import__("autograder." + name)
+        __import__(name)
         print(name, "IMPORTED")
     except ImportError:
         print(name, "absent")
 print(sorted(os.listdir({str(REPO / 'autograder')!r})))
+print(sorted(os.listdir({str(REPO / 'autograder' / 'assignments' / 'mse_gradient_vector')!r})))
 """)
-    *lines, listing = printed.strip().splitlines()
-    assert all(line.endswith("absent") for line in lines), printed
+    *lines, listing, unit_listing = printed.strip().splitlines()
+    assert len(lines) == len(trusted) and all(line.endswith("absent") for line in lines), printed
     assert eval(listing) == sorted({name.split("/")[0] for name in sandbox.SANDBOX_MODULES})
+    assert eval(unit_listing) == ["__init__.py", "data.py", "probes.py", "spec.py"]
 
 
 @needs_bwrap
