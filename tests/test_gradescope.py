@@ -415,3 +415,38 @@ def test_the_late_policy_counts_a_part_of_a_day_as_a_day(tmp_path, monkeypatch, 
     gradescope.apply_late_policy(results, tmp_path)
     assert results["extra_data"]["late"]["days"] == days
     assert results["score"] == pytest.approx(10.0 * factor)
+
+
+# --- another assignment's bundle ------------------------------------------------------------
+
+def test_a_bundle_for_the_second_assignment_grades_it_and_names_it(tmp_path):
+    """--assignment: the bundle grades mse-gradient-vector, results.json names it, the points are msegrad grade's."""
+    from autograder import assignments
+    unit = assignments.get("mse-gradient-vector")
+    vector_class = Path(__file__).resolve().parents[1] / "examples" / "vector_class"
+    archive = gradescope.build_bundle(tmp_path / "vector.zip", seed=SEED, assignment=unit.name)
+    assert gradescope.read_config_from_zip(archive)["assignment"] == unit.name
+    results, notebooks = {}, []
+    for student in ("emmy", "tomas"):     # correct, and grad_w without its 2
+        root = _fake_root(tmp_path / student, archive)
+        source = vector_class / student / unit.name / unit.spec.NOTEBOOK
+        shutil.copy(source, root / "submission" / unit.spec.NOTEBOOK)
+        notebooks.append(source)
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("MSEGRAD_")}
+        run = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, capture_output=True, text=True,
+                             env={**environment, gradescope.ROOT_VARIABLE: str(root)}, timeout=600)
+        path = root / "results" / "results.json"
+        assert path.exists(), run.stdout[-3000:] + run.stderr[-3000:]
+        results[student] = json.loads(path.read_text())
+    batch.grade_paths(notebooks, tmp_path / "grades.csv", jobs=1, seed=SEED, limits=batch.Limits(),
+                      progress=False, quiet=True, assignment=unit)
+    rows = {row["student"]: row for row in batch.read_csv(tmp_path / "grades.csv")}
+    for student, result in results.items():
+        _validator().validate(result)
+        assert result["extra_data"]["assignment"] == unit.name
+        assert f"`{unit.name}`" in result["output"]
+        assert [test["name"].split(":")[0] for test in result["tests"]] == [cell.id for cell in unit.spec.GRADE_CELLS]
+        assert result["score"] == pytest.approx(float(rows[student]["score"]))
+    assert results["emmy"]["score"] == unit.spec.MAX_SCORE
+    named = {test["extra_data"]["mistake"] for test in results["tomas"]["tests"] if test["status"] == "failed"}
+    assert named == {"missing_two"}
