@@ -87,10 +87,13 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
             continue
         for key, value in values.items():
             name = f"{table}.{key}"
-            if table == "points" and isinstance(value, dict):
-                # [points.<assignment id>]: another assignment's grade cells.
+            if table in ("points", "mistakes") and isinstance(value, dict):
+                # [points.<assignment id>], [mistakes.<assignment id>]: another assignment's cells or mistakes.
                 for cell, number in value.items():
                     _number(where, f"{name}.{cell}", number, False)
+                    if table == "mistakes" and number > 1:
+                        raise ConfigError(f"{where}: {name}.{cell} is a fraction of a case's points, "
+                                          f"at most 1, not {number!r}")
                 settings[table][key] = dict(value)   # as written, like assignment 1's
                 continue
             if table in ("points", "mistakes"):

@@ -418,7 +418,9 @@ def _check_configured_credit() -> None:
     """course.toml's [mistakes] may only name catalogued mistakes."""
     known = ({mistake.id for mistake in GRADIENT_MISTAKES} | {mistake.id for mistake in DESCENT_MISTAKES}
              | set(KIND_SENTENCES) | set(SGD_KIND_SENTENCES))
-    for name in MISTAKE_CREDIT:
+    for name, value in MISTAKE_CREDIT.items():
+        if isinstance(value, dict):    # [mistakes.<id>]: another assignment's (its own catalogue checks them)
+            continue
         if name not in known:
             raise config.ConfigError(f"{config.path()}: mistakes.{name} is not a catalogued mistake; "
                                      f"expected one of {', '.join(sorted(known))}")

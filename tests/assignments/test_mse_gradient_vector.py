@@ -351,3 +351,47 @@ def test_the_release_is_in_sync_with_the_solution(tmp_path):
 
 def test_the_sample_class_is_in_sync():
     assert vector_build.main(["--check"]) == 0, "run `python -m examples.vector_build`"
+
+
+# --- one configuration place --------------------------------------------------------------------
+
+CREDIT_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from assignments.test_mse_gradient_vector import grade
+from examples.vector_submissions import STUDENTS
+results = grade(STUDENTS["tomas"][1], 1, functions=("grad_w",))
+print(results["grad_w_matches_autograd"].points, results["grad_w_matches_autograd"].max_points,
+      results["grad_w_matches_autograd"].mistake)
+"""
+
+
+@pytest.mark.parametrize("table, expect, maximum", [
+    ("", 0.0, 2.0),                                                        # a named mistake earns nothing
+    ("[mistakes.mse-gradient-vector]\nmissing_two = 0.5\n", 1.0, 2.0),     # half of every case it explains
+    ("[points.mse-gradient-vector]\ngrad_w_matches_autograd = 4\n", 0.0, 4.0)])
+def test_course_toml_sets_the_second_assignments_points_and_mistake_credit(tmp_path, table, expect, maximum):
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[2]
+    settings = tmp_path / "course.toml"
+    settings.write_text((root / "course.toml").read_text() + "\n" + table)
+    run = subprocess.run([sys.executable, "-c", CREDIT_RUN.format(tests=str(root / "tests"))], cwd=root,
+                         capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "MSEGRAD_CONFIG": str(settings)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    points, most, mistake = run.stdout.split()
+    assert mistake == "missing_two"
+    assert (float(points), float(most)) == (expect, maximum)
+
+
+def test_an_unknown_mistake_in_the_second_assignments_table_is_refused(tmp_path):
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[2]
+    settings = tmp_path / "course.toml"
+    settings.write_text((root / "course.toml").read_text() + "\n[mistakes.mse-gradient-vector]\nno_such = 0.5\n")
+    run = subprocess.run([sys.executable, "-c", "import autograder.assignments.mse_gradient_vector.mistakes"],
+                         cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "MSEGRAD_CONFIG": str(settings)})
+    assert run.returncode != 0 and "mistakes.mse-gradient-vector.no_such is not a catalogued mistake" in run.stderr

@@ -17,10 +17,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 import torch
 
+from autograder import config
 from autograder.assignments.mse_gradient_vector import data, reference, spec
 from autograder.inputs import PARAM_FORMS
 
-DEFAULT_SEED = 20261127
+DEFAULT_SEED = config.get("grading", "seed")      # course.toml's, shared by every assignment
 W_FORMS = ("(d,)", "(d, 1)")
 # The lecture's mini-batch case, and the visible diabetes cases' sizes.
 LECTURE_BATCH = 3

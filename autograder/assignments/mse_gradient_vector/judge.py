@@ -416,7 +416,10 @@ def _summarise(cell, cell_cases, outcomes: list[Outcome], note: str = "") -> Che
     named = _named(outcomes)
     if named is not None:
         case, outcome = next((c, o) for c, o in zip(cell_cases, outcomes) if not o.passed and named in o.explained)
-        return CheckResult(cell.id, 0.0, cell.points,
+        # Nothing for the cases the mistake explains, unless course.toml gives it credit.
+        earned = sum(1.0 if o.passed else catalogue.credit(named) if named in o.explained else 0.0 for o in outcomes)
+        points = round(cell.points * earned / total, 2) if catalogue.credit(named) else 0.0
+        return CheckResult(cell.id, points, cell.points,
                            f"{passed}/{total} cases pass. {_sentence(cell.function, named)} "
                            f"({outcome.detail}, on {case.label}.){tail}", named, details)
     failures = [(case, o) for case, o in zip(cell_cases, outcomes) if not o.passed]

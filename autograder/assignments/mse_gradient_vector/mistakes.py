@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from autograder.assignments.mse_gradient_vector import reference
+from autograder import config
+from autograder.assignments.mse_gradient_vector import reference, spec
 
 
 def residual(X, y, w, b) -> np.ndarray:
@@ -315,6 +316,24 @@ def sentence_of(mistake_id: str, function: str | None = None) -> str | None:
     return None
 
 
+# What a case explained by a named mistake earns: course.toml's [mistakes.mse-gradient-vector]
+# (mistake id -> fraction of the case's points); a mistake not listed earns nothing.
+MISTAKE_CREDIT: dict[str, float] = dict(config.settings()["mistakes"].get(spec.ASSIGNMENT) or {})
+
+
+def credit(mistake_id: str) -> float:
+    """The fraction of a case's points a case explained by ``mistake_id`` earns."""
+    return float(MISTAKE_CREDIT.get(mistake_id, 0.0))
+
+
+def _check_configured_credit() -> None:
+    known = {mistake.id for mistake in CATALOGUE}
+    for name in MISTAKE_CREDIT:
+        if name not in known:
+            raise config.ConfigError(f"{config.path()}: mistakes.{spec.ASSIGNMENT}.{name} is not a catalogued "
+                                     f"mistake of {spec.ASSIGNMENT}; expected one of {', '.join(sorted(known))}")
+
+
 def is_catalogued(mistake_id: str | None, function: str | None = None) -> bool:
     return mistake_id is not None and sentence_of(mistake_id, function) is not None
 
@@ -330,3 +349,6 @@ def catalogue() -> dict[str, list[str]]:
     found["minibatch_sgd"] = [m.id for m in DESCENT_MISTAKES] + [BROADCAST_SQUARE[0]]
     found["max_stable_lr"] = [m.id for m in RATE_MISTAKES]
     return found
+
+
+_check_configured_credit()
