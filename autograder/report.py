@@ -684,6 +684,8 @@ def write_index(csv_paths, out_dir: str | os.PathLike = DEFAULT_OUT) -> Path:
                     f'<td class="n">{built.grades.size:,}</td>'
                     f'<td class="n">{built.mean:.2f} / {built.grades.max_score:g}</td>'
                     f'<td class="n">{built.full_marks():,}</td><td>{common}</td></tr>')
+    for stale in ("scores.png", "checks.png", "mistakes.png", "flags.png", "seconds.png"):
+        (out / stale).unlink(missing_ok=True)    # a one-assignment report written here before
     index = out / "index.html"
     index.write_text(f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Class reports</title><style>{STYLE}</style></head><body>
