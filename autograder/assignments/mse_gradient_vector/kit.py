@@ -40,12 +40,13 @@ import torch
 
 from autograder.assignments.mse_gradient_vector.data import B_START_VECTOR, W_START, diabetes, lecture_data
 
-# Read by `msegrad kit`: what the kit needs beyond torch and numpy (the diabetes data comes with
-# scikit-learn), and the exercise in one sentence for its README.
-REQUIRES = ("scikit-learn>=1.3",)
-SUMMARY = ("You write the gradient of the mean squared error of a linear model with many features "
-           "(a weight vector w and a bias b) by hand, mini-batch SGD with it, and the largest stable "
-           "learning rate.")
+# Read by `msegrad kit` (as literals, without importing this file): what the kit needs beyond torch
+# and numpy, and the words of its README.
+REQUIRES = {"scikit-learn>=1.3": "the notebook's diabetes data is read from the files scikit-learn ships; "
+                                 "nothing is downloaded"}
+SUMMARY = ("You write the gradient of the mean squared error of a linear model with many features\n"
+           "(X w + b) by hand, mini-batch SGD with it, and the largest stable learning rate.")
+VISIBLE_DATA = "the lecture's data as d = 1 and the diabetes data's first patients"
 
 # cell id -> (function, points, what it checks): the release's visible test cells (course.toml's
 # points; `msegrad kit` writes the course's own below).
