@@ -1,6 +1,6 @@
 """The student kit: what students receive, without solutions, hidden checks or the answer key.
 
-    msegrad kit --out DIR        (or: make kit)
+    msegrad kit --out DIR [--assignment ID]     (or: make kit, every assignment's in out/kit/<id>/)
 
 DIR holds the release notebook, a one-page README and ``msegrad-kit/``, a
 small pip-installable package named ``autograder`` with exactly what the
