@@ -55,9 +55,12 @@ exercises: setup
 	$(BIN)/python -m autograder.points
 	$(BIN)/python -m autograder.release
 
-# What students receive: the release notebook, the visible checks, a README.
+# What students receive, one kit per assignment in out/kit/<assignment id>/: the release
+# notebook, the visible checks, a README.
 kit: setup
-	$(BIN)/msegrad kit --out out/kit
+	@for id in $$($(BIN)/python -c "from autograder import assignments; print(*assignments.names())"); do \
+		$(BIN)/msegrad kit --out out/kit/$$id --assignment $$id || exit 1; \
+	done
 
 lessons: setup
 	$(BIN)/python -m course.export

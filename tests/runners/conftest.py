@@ -1,4 +1,5 @@
-"""A student's machine: a fresh virtualenv with only torch, numpy, Jupyter's runner and the student kit."""
+"""A student's machine: a fresh virtualenv with only torch, numpy, Jupyter's runner and the student kit
+(and what the kit itself depends on: scikit-learn for assignment 2's data)."""
 from __future__ import annotations
 
 import os
@@ -37,10 +38,8 @@ class KitEnv:
         return result
 
 
-@pytest.fixture(scope="session")
-def kit_env(tmp_path_factory) -> KitEnv:
-    root = tmp_path_factory.mktemp("student")
-    folder = kit.build(root / "kit")
+def _kit_env(root: Path, assignment: str | None = None) -> KitEnv:
+    folder = kit.build(root / "kit", assignment=assignment)
     target = root / "venv"
     # No pip inside: the course's pip installs into it (--python), torch from local disk.
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(target)
@@ -52,3 +51,15 @@ def kit_env(tmp_path_factory) -> KitEnv:
     home = root / "home"
     home.mkdir()
     return KitEnv(folder, python, home)
+
+
+@pytest.fixture(scope="session")
+def kit_env(tmp_path_factory) -> KitEnv:
+    """Assignment 1's kit."""
+    return _kit_env(tmp_path_factory.mktemp("student"))
+
+
+@pytest.fixture(scope="session")
+def vector_kit_env(tmp_path_factory) -> KitEnv:
+    """Assignment 2's kit (mse-gradient-vector), in a virtualenv of its own: both kits are `autograder`."""
+    return _kit_env(tmp_path_factory.mktemp("student-vector"), "mse-gradient-vector")

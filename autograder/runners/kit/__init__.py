@@ -1,6 +1,6 @@
 """The student kit: what students receive, without solutions, hidden checks or the answer key.
 
-    msegrad kit --out DIR        (or: make kit)
+    msegrad kit --out DIR [--assignment ID]     (or: make kit, every assignment's in out/kit/<id>/)
 
 DIR holds the release notebook, a one-page README and ``msegrad-kit/``, a
 small pip-installable package named ``autograder`` with exactly what the
@@ -11,11 +11,17 @@ autograd computed live: ``autograder/runners/kit/checks.py``), and the
 
 Another assignment's kit (``--assignment``) holds its unit's data module and
 its visible checks, ``kit.py`` in the unit's folder (docs/assignments.md),
-installed as ``autograder.checks`` the same way.
+installed as ``autograder.checks`` the same way. The checks' file may name
+what the kit needs beyond torch and numpy (``REQUIRES = {requirement: why}``,
+written into the kit's pyproject and README) and the exercise in a sentence
+(``SUMMARY``).
 """
 from __future__ import annotations
 
+import ast
+import json
 import shutil
+import textwrap
 from pathlib import Path
 
 from autograder import assignments, config
@@ -24,10 +30,12 @@ HERE = Path(__file__).resolve().parent
 PACKAGE = "msegrad-kit"
 # Text that only the instructor's side may hold; the build fails if any kit file contains it.
 FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "autograder.reference", "autograder.judge")
+# Another unit's modules that only the trusted side holds (docs/assignments.md): no kit file may name them.
+TRUSTED_PARTS = ("reference", "cases", "judge", "mistakes")
 
-INIT = '''"""The student kit of the MSE-gradient exercise: the lecture's data and the visible checks.
+INIT = '''"""The student kit of the {assignment} exercise: its data and the visible checks.
 
-    from autograder.data import lecture_data, M_START, B_START
+    from {data} import ...
     from autograder.checks import check
 """
 '''
@@ -42,22 +50,21 @@ version = "{version}"
 description = "The visible checks and data of the MSE-gradient exercise, for students."
 requires-python = ">=3.10"
 # Install torch first (a CPU build is enough): this range accepts the one you have.
-dependencies = ["torch>=2.1", "numpy>=1.24"]
+dependencies = {dependencies}
 
 [project.scripts]
 msegrad = "autograder.checks:main"
 
 [tool.setuptools]
-packages = ["autograder"]
+packages = {packages}
 '''
 
 README = '''# The gradient of mean squared error: the exercise
 
-You write the gradient of the mean squared error of a straight line by hand, and gradient
-descent with it. This folder holds:
+{summary} This folder holds:
 
 - `{notebook}`: the exercise. Each function has an answer cell and, below it, a visible check.
-- `{package}/`: the visible checks and the lecture's data, as a small Python package.
+- `{package}/`: the visible checks and the notebook's data, as a small Python package.
 
 ## Install (once)
 
@@ -68,7 +75,7 @@ Python 3.10 or newer, with pip. In this folder:
     pip install torch                 # a CPU build is all you need
     pip install ./{package} notebook  # the checks, and Jupyter
 
-Nothing else is needed: no system packages.
+{requires}Nothing else is needed: no system packages.
 
 ## Work
 
@@ -80,9 +87,7 @@ of the derivation to revisit, and shows your points. From a terminal, the same c
 
     msegrad check {notebook}
 
-The visible checks use the lecture's data ({visible:g} points). Hidden checks ({hidden:g} points:
-random data of many sizes, scales and dtypes, other learning rates and epoch counts) run when
-your work is graded; your feedback shows them.
+{checks}
 
 ## Submit
 
@@ -90,6 +95,16 @@ Restart the kernel and run all cells (*Kernel > Restart & Run All*), save, and s
 `{notebook}` under that name, the way your course collects work: the Assignments tab of
 Jupyter, `nbgrader submit {assignment}`, or uploading the file.
 '''
+
+
+# What the README says when the checks' file does not say it (assignment 1's words).
+DEFAULT_SETTINGS = {
+    "SUMMARY": "You write the gradient of the mean squared error of a straight line by hand, and gradient\n"
+               "descent with it.",
+    "VISIBLE_DATA": "the lecture's data",
+    "REQUIRES": {},
+}
+BASE_REQUIREMENTS = ["torch>=2.1", "numpy>=1.24"]
 
 
 class KitError(RuntimeError):
@@ -114,6 +129,40 @@ def _checks_source(unit: assignments.Assignment) -> Path:
     return path
 
 
+def kit_settings(source: str) -> dict:
+    """The checks' own words for the kit (SUMMARY, VISIBLE_DATA, REQUIRES), read without importing them."""
+    found = dict(DEFAULT_SETTINGS)
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in found:
+            found[node.targets[0].id] = ast.literal_eval(node.value)
+    return found
+
+
+def forbidden(unit: assignments.Assignment) -> tuple[str, ...]:
+    """Text no kit file may hold: solution and hidden-test markers, and the trusted side's modules."""
+    if unit.package == "autograder":
+        return FORBIDDEN
+    return FORBIDDEN + tuple(f"{unit.package}.{part}" for part in TRUSTED_PARTS)
+
+
+README_WIDTH = 95
+
+
+def _requires_text(requires: dict) -> str:
+    if not requires:
+        return ""
+    names = ", ".join(f"`{requirement}`" for requirement in requires)
+    reasons = "; ".join(f"{why}" for why in requires.values())
+    return textwrap.fill(f"pip installs {names} with the checks: {reasons}.", README_WIDTH) + "\n"
+
+
+def _checks_text(visible_data: str, visible: float, hidden: float) -> str:
+    return textwrap.fill(f"The visible checks use {visible_data} ({visible:g} points). Hidden checks ({hidden:g} "
+                         "points: random data of many sizes, scales and dtypes, other learning rates and epoch "
+                         "counts) run when your work is graded; your feedback shows them.", README_WIDTH)
+
+
 def build(out: str | Path, release: str | Path | None = None, assignment: str | None = None) -> Path:
     """Write the kit to `out` (replacing an earlier kit there); returns the folder."""
     from autograder import course
@@ -134,7 +183,8 @@ def build(out: str | Path, release: str | Path | None = None, assignment: str | 
         shutil.rmtree(out)
     package = out / PACKAGE / "autograder"
     package.mkdir(parents=True)
-    (package / "__init__.py").write_text(INIT)
+    settings = kit_settings(checks.read_text())
+    (package / "__init__.py").write_text(INIT.format(assignment=spec.ASSIGNMENT, data=spec.DATA_MODULE))
     shutil.copyfile(HERE.parent.parent / "data.py", package / "data.py")
     if unit.package != "autograder":
         # The unit's data module where the release imports it from, below empty packages.
@@ -146,15 +196,22 @@ def build(out: str | Path, release: str | Path | None = None, assignment: str | 
             (folder / "__init__.py").write_text("")
         shutil.copyfile(unit.folder / "data.py", folder / "data.py")
     (package / "checks.py").write_text(course_settings(checks.read_text(), spec))
-    (out / PACKAGE / "pyproject.toml").write_text(PYPROJECT.format(name=PACKAGE, version=_version()))
+    dependencies = BASE_REQUIREMENTS + list(settings["REQUIRES"])
+    packages = sorted(".".join(path.parent.relative_to(out / PACKAGE).parts) for path in package.rglob("__init__.py"))
+    (out / PACKAGE / "pyproject.toml").write_text(PYPROJECT.format(name=PACKAGE, version=_version(),
+                                                                   dependencies=json.dumps(dependencies),
+                                                                   packages=json.dumps(packages)))
     shutil.copyfile(release, out / spec.NOTEBOOK)
     visible = sum(cell.points for cell in spec.GRADE_CELLS if cell.visible)
     (out / "README.md").write_text(README.format(notebook=spec.NOTEBOOK, package=PACKAGE, visible=visible,
-                                                 hidden=spec.MAX_SCORE - visible, assignment=spec.ASSIGNMENT))
+                                                 hidden=spec.MAX_SCORE - visible, assignment=spec.ASSIGNMENT,
+                                                 summary=settings["SUMMARY"], requires=_requires_text(settings["REQUIRES"]),
+                                                 checks=_checks_text(settings["VISIBLE_DATA"], visible,
+                                                                     spec.MAX_SCORE - visible)))
     for path in out.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
-            found = [word for word in FORBIDDEN if word in text]
+            found = [word for word in forbidden(unit) if word in text]
             if found:
                 shutil.rmtree(out)
                 raise KitError(f"{path.relative_to(out)} contains {found[0]!r}: the kit would leak the "
