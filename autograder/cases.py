@@ -170,6 +170,13 @@ def _build_gradient_cases(cell_id: str, seed: int) -> list[GradientCase]:
 
 def descent_cases(cell_id: str, seed: int | None = None) -> list[DescentCase]:
     """The sgd calls of one sgd grade cell."""
+    return list(_descent_cases(cell_id, seed_from_env(seed)))
+
+
+@functools.lru_cache(maxsize=64)
+def _descent_cases(cell_id: str, seed: int) -> list[DescentCase]:
+    # Kept, like the gradient cases: every student of a class is probed and judged on the same
+    # cases (and the judge keeps each case's reference run by the case). Callers get a copy.
     lr = reference.LR
     if cell_id == "sgd_lecture_run":
         x, y = _lecture_arrays()

@@ -404,6 +404,27 @@ def _close_pair(got: np.ndarray, target, allowed: float) -> bool:
     return bool(np.max(np.abs(got - target)) <= allowed)
 
 
+# Each descent case's inputs, reference run, bounds and mistakes' results: the same for every
+# student (the cases are kept per seed), so kept too, keyed by the case itself.
+_DESCENT_CONTEXTS: dict[int, tuple[DescentCase, dict]] = {}
+DESCENT_CONTEXTS_KEPT = 256
+
+
+def _descent_context(case: DescentCase) -> dict:
+    """{"inputs": (x, y, m, b), "path": (m_path, b_path), "bounds": {dtype: bound},
+    "variants": {mistake id: (m, b)}} of one case; bounds and variants fill in as they are needed."""
+    entry = _DESCENT_CONTEXTS.get(id(case))
+    if entry is not None and entry[0] is case:     # the entry holds the case: its id is not reused
+        return entry[1]
+    if len(_DESCENT_CONTEXTS) >= DESCENT_CONTEXTS_KEPT:
+        _DESCENT_CONTEXTS.clear()
+    x, y, m, b = case.effective()
+    context = {"inputs": (x, y, m, b), "path": descend_path(x, y, m, b, case.lr, case.epochs),
+               "bounds": {}, "variants": {}}
+    _DESCENT_CONTEXTS[id(case)] = (case, context)
+    return context
+
+
 def _classify_descent(case: DescentCase, record: dict) -> Outcome:
     if "error" in record:
         return _error_outcome(record)
@@ -418,12 +439,16 @@ def _classify_descent(case: DescentCase, record: dict) -> Outcome:
             return Outcome(False, "returns_none", "returned None")
         kind_name = str(output.get("type", "something else")).rsplit(".", 1)[-1]
         return Outcome(False, "wrong_type", f"returned a {kind_name}; return (m, b)")
-    x, y, m, b = case.effective()
+    context = _descent_context(case)
+    x, y, m, b = context["inputs"]
     dtype = tolerance.precision(case.dtype, *_pair_dtypes(record))
-    m_path, b_path = descend_path(x, y, m, b, case.lr, case.epochs)
+    m_path, b_path = context["path"]
     expected = np.array([m_path[-1], b_path[-1]])
-    bound = tolerance.run_bound(x, y, m_path, b_path, case.lr, dtype)
-    variants: dict[str, np.ndarray] = {}
+    bounds = context["bounds"]
+    if dtype not in bounds:
+        bounds[dtype] = tolerance.run_bound(x, y, m_path, b_path, case.lr, dtype)
+    bound = bounds[dtype]
+    variants: dict[str, np.ndarray] = context["variants"]
 
     def variant(mistake) -> np.ndarray:
         if mistake.id not in variants:

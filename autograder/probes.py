@@ -19,7 +19,6 @@ import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -173,8 +172,10 @@ def _quiet():
     try:
         sys.stderr.flush()
         saved_fd = os.dup(2)
-        sink = tempfile.TemporaryFile()
-        os.dup2(sink.fileno(), 2)
+        # /dev/null, not a temporary file: nothing is kept, nothing fills the scratch, and it
+        # costs a tenth as much per call (fifty calls per submission).
+        sink = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        os.dup2(sink, 2)
     except (OSError, ValueError, AttributeError):
         saved_fd = None
     try:
@@ -187,7 +188,7 @@ def _quiet():
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
         if sink is not None:
-            sink.close()
+            os.close(sink)
 
 
 def call_student(function, args: tuple, kwargs: dict, seconds: float) -> dict:

@@ -1168,6 +1168,44 @@ def _warm_up() -> None:
     # touch (and copy) their pages in every fork.
     gc.collect()
     gc.freeze()
+    _collapse_heap()
+
+
+# madvise(2): back a range with transparent huge pages now (Linux 6.1 and later).
+MADV_COLLAPSE = 25
+HUGE_PAGE = 2 * 1024 * 1024
+
+
+def _collapse_heap() -> int:
+    """Back the zygote's warm heap (~150 MB after torch) with huge pages; returns the bytes collapsed.
+
+    Every fork copies the page tables of the memory it inherits and every
+    exit tears them down: with 4 kB pages that is ~40,000 entries, ~10 ms of
+    kernel time per process and four processes per submission; with 2 MB
+    pages, a few hundred. A child that writes into one still copies only
+    that 4 kB page (the kernel splits the huge mapping in the child), so
+    nothing is shared that was not shared before. An optimisation only:
+    where the kernel refuses (older kernels, huge pages off), nothing changes.
+    """
+    madvise = _libc.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        with open("/proc/self/maps") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return 0
+    collapsed = 0
+    for line in lines:
+        parts = line.split()
+        # Private writable memory with no file behind it: the heap and anonymous mappings.
+        if len(parts) < 5 or parts[1][:2] != "rw" or parts[1][3:] != "p" or \
+                (len(parts) > 5 and parts[5] != "[heap]"):
+            continue
+        low, high = (int(value, 16) for value in parts[0].split("-"))
+        start, end = (low + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), high & ~(HUGE_PAGE - 1)
+        if end > start and madvise(start, end - start, MADV_COLLAPSE) == 0:
+            collapsed += end - start
+    return collapsed
 
 
 if __name__ == "__main__":

@@ -339,3 +339,22 @@ def test_a_path_that_only_slides_toward_the_least_squares_line_earns_no_cost_dec
     for result in results["sgd_cost_decreases"]:
         assert result.points == 0 and result.mistake == "not_descent", result.message
         assert "is not one gradient step from the start" in result.message
+
+
+def test_a_descent_case_judged_again_from_what_the_judge_kept_gives_the_same_verdict():
+    """Each descent case's reference run, bounds and mistakes' results are kept for the next student;
+    the cases themselves are the same objects every time, and a caller changing its list changes nothing."""
+    first = descent_cases("sgd_converges", 0)
+    first.clear()
+    cases = descent_cases("sgd_converges", 0)
+    assert cases and [a is b for a, b in zip(cases, descent_cases("sgd_converges", 0))] == [True] * len(cases)
+    case = cases[0]
+    wrong = {"pair": [0.0, 0.0], "output": {"type": "builtins.tuple", "dtype": "float64", "length": 2}}
+    judge._DESCENT_CONTEXTS.clear()
+    fresh = judge._classify_descent(case, wrong)
+    kept = judge._descent_context(case)
+    assert kept["bounds"] and kept["variants"]
+    again = judge._classify_descent(case, wrong)
+    assert judge._descent_context(case) is kept
+    assert (again.passed, again.kind, again.detail, again.explained) == \
+        (fresh.passed, fresh.kind, fresh.detail, fresh.explained)
