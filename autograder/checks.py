@@ -64,6 +64,10 @@ def _child(namespace: dict, cell_id: str, seed, write_fd: int) -> None:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         sys.stdout = sys.stderr = open(os.devnull, "w")
+        # The kernel's torch may have run ops on its thread pool before this fork: a forked
+        # child that enters that pool waits forever for threads it does not have.
+        import torch
+        torch.set_num_threads(1)
         _limit_memory()
         unit = assignments.for_cell(cell_id)
         payload = json.dumps(unit.probes.probe_cell(namespace, cell_id, unit.cases.cell_inputs(cell_id, seed))).encode()

@@ -249,3 +249,19 @@ def test_missing_function_is_named():
     results = results_for(namespace, "sgd")
     assert {r.mistake for r in results} == {"missing"}
     assert "sgd is not defined" in results[0].message
+
+
+def test_a_check_after_the_kernel_used_torchs_thread_pool_does_not_hang():
+    """A forked check child entering torch's thread pool, which the kernel used, waits forever for threads it lacks."""
+    import torch
+
+    from autograder import checks
+    from examples.vector_submissions import CORRECT
+    if torch.get_num_threads() < 2:
+        torch.set_num_threads(2)
+    matrix = torch.randn(400, 400, dtype=torch.float64)
+    torch.linalg.eigvalsh(matrix @ matrix.T)          # the pool is busy in this process now
+    namespace: dict = {}
+    exec("import torch\n" + CORRECT["max_stable_lr"], namespace)
+    probe, failure = checks.probe_in_child(namespace, "max_stable_lr_lecture_data", seconds=30)
+    assert failure is None and probe["cases"] and all("output" in case for case in probe["cases"]), (failure, probe)
