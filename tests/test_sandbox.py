@@ -214,6 +214,35 @@ def test_bwrap_command_binds_only_what_the_worker_needs():
     assert "--unshare-pid" in argv and "--die-with-parent" in argv
 
 
+def test_only_matplotlib_s_font_lists_are_staged_for_the_sandbox(tmp_path, monkeypatch):
+    cache = tmp_path / "matplotlib"
+    cache.mkdir()
+    (cache / "fontlist-v1.json").write_text("{}")
+    (cache / "other.txt").write_text("not a font list")
+    monkeypatch.setenv("MPLCONFIGDIR", str(cache))
+    assert [os.path.basename(path) for path in sandbox._font_lists()] == ["fontlist-v1.json"]
+
+
+@needs_bwrap
+def test_the_zygote_reads_the_staged_font_list_and_the_submission_cannot_reach_it(box):
+    if sandbox.staged_fonts() is None:
+        pytest.skip("this user has no matplotlib font list to stage")
+    printed = _printed(box, f"""
+import os
+print(os.environ.get("MPLCONFIGDIR", "").startswith("/tmp/matplotlib-"))
+for action in (lambda: os.listdir({sandbox.FONT_LIST_DIR!r}),
+               lambda: open(os.path.join({sandbox.FONT_LIST_DIR!r}, "planted"), "w")):
+    try:
+        action()
+        print("REACHED")
+    except OSError as error:
+        print(type(error).__name__)
+""")
+    copied, *reached = printed.split()
+    assert copied == "True"            # the zygote copied the list into its own matplotlib cache
+    assert "REACHED" not in reached, printed
+
+
 @needs_bwrap
 def test_each_cell_gets_its_own_output_and_error_back(box):
     cells = ["print('first')\n", "import sys\nsys.stdout.write('x' * 70000)\n", "raise ValueError('no')\n",
