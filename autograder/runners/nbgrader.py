@@ -38,6 +38,7 @@ import queue
 import re
 import tempfile
 import textwrap
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
@@ -492,6 +493,21 @@ class FlagForReview(NbGraderPreprocessor):
         return nb, resources
 
 
+_RUNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _per_run(preprocessor) -> dict:
+    """What the preprocessors keep for the rest of one nbgrader run (keyed by its exporter, which nbgrader
+    makes anew for every run, also in a long-lived formgrader); an empty dict outside a run."""
+    exporter = preprocessor.parent
+    if exporter is None:
+        return {}
+    try:
+        return _RUNS.setdefault(exporter, {})
+    except TypeError:   # not weakly referable
+        return {}
+
+
 class OverwriteCells(_OverwriteCells):
     """nbgrader's OverwriteCells, silent about hidden-test cells that are exactly as released.
 
@@ -507,16 +523,27 @@ class OverwriteCells(_OverwriteCells):
         self._as_released = False
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id is not None:
+            released = self._released(grade_id)
+            self._as_released = released is not None and cell.source == released
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _released(self, grade_id: str) -> str | None:
+        """The released source of a locked cell whose hidden tests the release cut, else None (read from the
+        gradebook once a run: the source cells do not change while nbgrader grades)."""
+        known = _per_run(self).setdefault("released cells", {})
+        key = (self.db_url, self.assignment_id, self.notebook_id, grade_id)
+        if key not in known:
             try:
                 source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
             except Exception:  # nbgrader's own code reports a missing cell
                 source = None
+            known[key] = None
             if source is not None and source.locked:
                 released = nbformat.from_dict({"cell_type": source.cell_type, "source": source.source,
                                                "metadata": {}})
                 if _ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(released):
-                    self._as_released = cell.source == released.source
-        return super().preprocess_cell(cell, resources, cell_index)
+                    known[key] = released.source
+        return known[key]
 
     def report_change(self, name, attr, old, new):
         if attr == "checksum" and self._as_released:
@@ -551,11 +578,14 @@ def set_due_date(db_url: str, assignment: str) -> None:
 
 
 class SetDueDate(NbGraderPreprocessor):
-    """The assignment's due date, from course.toml, in the gradebook before anything reads it."""
+    """The assignment's due date, from course.toml, in the gradebook before anything reads it (once a run)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        set_due_date(info["db_url"], info["assignment"])
+        done = _per_run(self).setdefault("due date set", set())
+        if (info["db_url"], info["assignment"]) not in done:
+            set_due_date(info["db_url"], info["assignment"])
+            done.add((info["db_url"], info["assignment"]))
         return nb, resources
 
 
