@@ -38,6 +38,7 @@ import queue
 import re
 import tempfile
 import textwrap
+import threading
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -138,6 +139,8 @@ class _Grader:
         # The workers start while this process imports the judge; one after the other, so that
         # the first notebook need not wait for all of them (each imports torch).
         self.pool.submit(self._start)
+        threading.Thread(target=_warm_judge, args=(seed, limits, assignment), name="msegrad-warm-judge",
+                         daemon=True).start()
 
     def _start(self) -> None:
         for sandbox in self.sandboxes:
@@ -189,6 +192,19 @@ class _Grader:
         for sandbox in self.sandboxes:
             sandbox.stop()
 
+def _warm_judge(seed: int, limits, assignment) -> None:
+    """Import the judge (torch) and build the cases in this process while the sandboxes start, not after."""
+    try:
+        from autograder import batch, source  # noqa: F401
+
+        batch.request_for("", [], seed, limits, assignment)
+        if assignment is not None:
+            assignment.module("judge")
+        # torch.optim's first optimizer imports torch._dynamo (seconds): the judge's sgd references use it.
+        import torch._dynamo  # noqa: F401
+    except Exception:  # an optimisation only: the first notebook does it otherwise
+        pass
+
 
 _GRADER: _Grader | None = None
 
@@ -200,6 +216,24 @@ def _db_folder(db_url: str) -> str | None:
     return None
 
 
+def _seed() -> int:
+    """autograder.cases.seed_from_env(), read without importing the cases (torch): the sandboxes start first."""
+    from autograder import config
+
+    return int(os.environ.get("MSEGRAD_SEED", config.get("grading", "seed")))
+
+
+def _course_folders(preprocessor) -> list[str]:
+    """The course's root and the folders of the submissions and of the graded notebooks (from nbgrader's
+    converter; an empty list when that cannot be read)."""
+    try:
+        coursedir = preprocessor.parent.parent.coursedir
+        return [coursedir.root, *(coursedir.format_path(step, ".", ".")
+                                  for step in (coursedir.submitted_directory, coursedir.autograded_directory))]
+    except Exception:
+        return []
+
+
 def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
     """The run's graders, started on first use; stopped when nbgrader exits (or a run of another assignment starts)."""
     global _GRADER
@@ -209,7 +243,6 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
         stop()
     if _GRADER is None:
         from autograder.batch import Limits
-        from autograder.cases import seed_from_env
         from autograder.sandbox import Options, choose_mode
 
         mode = choose_mode(preprocessor.sandbox)
@@ -217,8 +250,8 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
             preprocessor.log.warning(
                 "Grading WITHOUT a sandbox (%s): student code runs as plain child processes with resource "
                 "limits only; it can read and write your files. Install bubblewrap.", mode.reason)
-        seed = seed_from_env()
-        hide = [os.getcwd(), resources.get("metadata", {}).get("path") or "",
+        seed = _seed()
+        hide = [os.getcwd(), resources.get("metadata", {}).get("path") or "", *_course_folders(preprocessor),
                 _db_folder(resources["nbgrader"].get("db_url", "")) or "", *preprocessor.hide]
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),
                           env={"MSEGRAD_SEED": str(seed)})
@@ -344,6 +377,28 @@ class IsolatedExecute(NbGraderPreprocessor):
         resources[RESOURCES_KEY] = {"flags": flags, "review": review_cells(nb, graded, flags),
                                     "findings": dict(getattr(graded, "findings", None) or {})}
         return nb, resources
+
+
+class StartGrader(NbGraderPreprocessor):
+    """First of the sanitize preprocessors: the run's sandboxes start here, with IsolatedExecute's settings,
+    so that they warm up while nbgrader sanitizes the first notebook instead of after it."""
+
+    def preprocess(self, nb, resources):
+        execute = IsolatedExecute(parent=self.parent)
+        if not execute.in_kernel and _grades_isolated(self):
+            try:
+                _grader(execute, resources)
+            except Exception:  # IsolatedExecute tries again on this notebook and reports what fails
+                pass
+        return nb, resources
+
+
+def _grades_isolated(preprocessor) -> bool:
+    """Whether this autograde runs IsolatedExecute (True when nbgrader's converter cannot be read)."""
+    steps = getattr(getattr(preprocessor.parent, "parent", None), "autograde_preprocessors", None)
+    if steps is None:
+        return True
+    return any(getattr(step, "__name__", str(step)).rsplit(".", 1)[-1] == IsolatedExecute.__name__ for step in steps)
 
 
 def write_results(nb, graded, failure: str | None = None) -> None:
