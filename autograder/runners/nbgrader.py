@@ -167,11 +167,12 @@ class _Grader:
         return notebook.answer_cells(path), self.grade(student, path)
 
     def grade_ahead(self, current: Path | None, upcoming: list[tuple[str, Path]]) -> None:
-        """Start grading the next `jobs` submissions after `current`; forget grades made ahead for
+        """Start grading the next 2 x `jobs` submissions after `current` (queued: a sandbox that is done
+        goes on with the next without waiting for nbgrader to come to it); forget grades made ahead for
         submissions that are neither (nbgrader gave up on them)."""
-        wanted = {str(path): (student, path) for student, path in upcoming[:self.jobs]}
+        wanted = {str(path): (student, path) for student, path in upcoming[:2 * self.jobs]}
         for key in [key for key in self.ahead if key not in wanted and key != str(current)]:
-            self.ahead.pop(key)
+            self.ahead.pop(key).cancel()
         for key, (student, path) in wanted.items():
             if key not in self.ahead:
                 self.ahead[key] = self.pool.submit(self._grade_ahead, student, path)
@@ -189,8 +190,13 @@ class _Grader:
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-        for sandbox in self.sandboxes:
-            sandbox.stop()
+        # All at once: each waits a moment for its zygote to quit.
+        stopping = [threading.Thread(target=sandbox.stop) for sandbox in self.sandboxes]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
 
 def _warm_judge(seed: int, limits, assignment) -> None:
     """Import the judge (torch) and build the cases in this process while the sandboxes start, not after."""
@@ -255,10 +261,16 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
                 _db_folder(resources["nbgrader"].get("db_url", "")) or "", *preprocessor.hide]
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),
                           env={"MSEGRAD_SEED": str(seed)})
-        jobs = preprocessor.jobs or min(2, os.cpu_count() or 1)
+        jobs = preprocessor.jobs or default_jobs()
         _GRADER = _Grader(mode, options, seed, Limits.from_env(), max(1, jobs), unit)
         atexit.register(stop)
     return _GRADER
+
+
+def default_jobs() -> int:
+    """Sandboxes for a run: nbgrader's own work keeps one CPU busy, the sandboxes share the others (each
+    sandbox costs a start of its own, seconds of CPU, so a second one only pays where a CPU is free for it)."""
+    return max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 def stop() -> None:
@@ -327,7 +339,8 @@ class IsolatedExecute(NbGraderPreprocessor):
              "(refuse to grade without it) or 'none'.",
     ).tag(config=True)
     jobs = Integer(0, help="Sandboxes grading at once: the notebook nbgrader is on and the next ones "
-                           "of the run (0: two, or one on a single CPU).").tag(config=True)
+                           "of the run (0: one per CPU that nbgrader itself leaves free, at most two; "
+                           "at least one).").tag(config=True)
     hide = List(Unicode(), help="More host folders the sandbox must not show (the course directory "
                                 "and the gradebook's folder are hidden anyway).").tag(config=True)
 
