@@ -3,7 +3,7 @@
 nbgrader_config.py puts ``IsolatedExecute`` where nbgrader's ``Execute``
 was in ``Autograde.autograde_preprocessors``. For each sanitized notebook it
 runs the student's code cells in the same sandbox and judge as ``msegrad
-grade`` (``autograder.batch.grade_submission``: one warm sandbox for the
+grade`` (``autograder.batch.grade_submission``: warm sandboxes for the
 whole ``nbgrader autograde`` run, stopped at exit) and writes the verdict
 back into the notebook the way nbgrader reads it:
 
@@ -14,8 +14,10 @@ back into the notebook the way nbgrader reads it:
 - the student's own code cells get their printed output and errors back,
   bounded (from ``Graded.cells`` when the grader reports them).
 
-nbgrader's ``SaveAutoGrades``, ``generate_feedback``, ``export`` and the
-formgrader then work unchanged. ``FlagForReview``, after ``SaveAutoGrades``,
+``StartGrader``, first of the sanitize preprocessors, starts the run's
+sandboxes while nbgrader sanitizes the first notebook. nbgrader's
+``SaveAutoGrades``, ``generate_feedback``, ``export`` and the formgrader
+then work unchanged. ``FlagForReview``, after ``SaveAutoGrades``,
 marks the grades of a submission that a person should look at (code the
 judge cannot see through, a call into the grader's answer key, a grader
 failure) as needing manual grading, with a comment on the answer cell.
