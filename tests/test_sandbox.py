@@ -224,23 +224,28 @@ def test_only_matplotlib_s_font_lists_are_staged_for_the_sandbox(tmp_path, monke
 
 
 @needs_bwrap
-def test_the_zygote_reads_the_staged_font_list_and_the_submission_cannot_reach_it(box):
+def test_the_zygote_reads_the_staged_font_list_and_the_submission_cannot_change_it(box):
     if sandbox.staged_fonts() is None:
         pytest.skip("this user has no matplotlib font list to stage")
     printed = _printed(box, f"""
 import os
 print(os.environ.get("MPLCONFIGDIR", "").startswith("/tmp/matplotlib-"))
-for action in (lambda: os.listdir({sandbox.FONT_LIST_DIR!r}),
-               lambda: open(os.path.join({sandbox.FONT_LIST_DIR!r}, "planted"), "w")):
+try:    # as root the folder is the zygote's alone; as an ordinary user the submission may read it
+    print(sorted(os.listdir({sandbox.FONT_LIST_DIR!r})))
+except OSError as error:
+    print([])
+for action in (lambda: open(os.path.join({sandbox.FONT_LIST_DIR!r}, "planted"), "w"),
+               lambda: os.remove(os.path.join({sandbox.FONT_LIST_DIR!r}, os.listdir({sandbox.FONT_LIST_DIR!r})[0]))):
     try:
         action()
-        print("REACHED")
-    except OSError as error:
+        print("CHANGED")
+    except (OSError, IndexError) as error:
         print(type(error).__name__)
 """)
-    copied, *reached = printed.split()
+    copied, names, *changed = printed.splitlines()
     assert copied == "True"            # the zygote copied the list into its own matplotlib cache
-    assert "REACHED" not in reached, printed
+    assert all(name.startswith("fontlist-v") and name.endswith(".json") for name in eval(names))
+    assert "CHANGED" not in changed, printed
 
 
 @needs_bwrap
