@@ -17,6 +17,7 @@ c.CourseDirectory.release_directory = "exercises"
 # as `msegrad grade` (autograder/runners/nbgrader.py), not in the student's
 # kernel: the checks, the gradebook and the solutions are out of its reach.
 c.Autograde.sanitize_preprocessors = [
+    "autograder.runners.nbgrader.StartGrader",      # the sandboxes warm up while nbgrader sanitizes
     "autograder.runners.nbgrader.SetDueDate",       # course.toml's deadline.due, into the gradebook
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",

@@ -79,6 +79,11 @@ def sandbox_files() -> list[str]:
     for unit in assignments.every():
         files += [name for name in unit.sandbox_files(package_dir()) if name not in files]
     return files
+# matplotlib's font list, which `import matplotlib.pyplot` otherwise builds in every new sandbox by
+# opening each system font (seconds): this user's copy from matplotlib's cache, read-only at
+# FONT_LIST_DIR, which the worker copies into its own cache (FONT_LIST_ENV names the folder).
+FONT_LIST_DIR = "/run/msegrad-fonts"
+FONT_LIST_ENV = "MSEGRAD_FONT_LIST"
 # The grader's answer from the sandbox is a few hundred kilobytes; nothing near this is one.
 MAX_ANSWER = 16 * 1024 * 1024
 # The zygote forks within this (milliseconds, unless the machine is stalled).
@@ -184,9 +189,33 @@ def staged_package() -> str:
         os.chmod(destination, 0o644)
     for directory, _, _ in os.walk(target):
         os.chmod(directory, 0o755)
+    fonts = _font_lists()
+    if fonts:
+        os.mkdir(os.path.join(root, "fonts"), 0o755)
+        for path in fonts:
+            shutil.copyfile(path, os.path.join(root, "fonts", os.path.basename(path)))
+            os.chmod(os.path.join(root, "fonts", os.path.basename(path)), 0o644)
     atexit.register(shutil.rmtree, root, True)
     _STAGED[source] = target
     return target
+
+
+def staged_fonts() -> str | None:
+    """The staged copy of matplotlib's font list (next to the staged package), or None."""
+    folder = os.path.join(os.path.dirname(staged_package()), "fonts")
+    return folder if os.path.isdir(folder) else None
+
+
+def _font_lists() -> list[str]:
+    """matplotlib's font lists in this user's matplotlib cache (where matplotlib keeps them on Linux)."""
+    folder = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [os.path.join(folder, name) for name in names
+            if name.startswith("fontlist-v") and name.endswith(".json") and os.path.isfile(os.path.join(folder, name))]
 
 
 def bind_paths(python: str) -> list[str]:
@@ -252,11 +281,16 @@ def bwrap_command(mode: str, command: list[str], options: Options) -> list[str]:
             made.add(directory)
         argv += ["--ro-bind", staged_package() if path == package else path, path]
         made.add(path)
+    fonts = staged_fonts()
+    if fonts is not None:
+        argv += ["--ro-bind", fonts, FONT_LIST_DIR]
     # The sandbox's own root (a tmpfs bwrap made) is read-only too: only /tmp and /dev/shm take writes.
     argv += ["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
            "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    if fonts is not None:
+        env[FONT_LIST_ENV] = FONT_LIST_DIR
     env.update(worker_env())
     env.update(options.env)
     for key, value in env.items():

@@ -1,6 +1,6 @@
 """Throughput of `nbgrader autograde`, isolated against in-kernel, side by side on the same submissions.
 
-    .venv/bin/python benchmarks/grade_throughput.py [--students 25] [--jobs 2]
+    .venv/bin/python benchmarks/grade_throughput.py [--students 25] [--jobs 2] [--sandboxes N]
 
 Builds a temporary course (the repository's nbgrader_config.py and source
 notebook, nbgrader's own release), submits the sample class's answers
@@ -8,9 +8,11 @@ notebook, nbgrader's own release), submits the sample class's answers
 --students students, leaving out the endless loop (it spends the same time
 limit either way and would hide the rest), then times, in this one run:
 
-1. nbgrader alone: `nbgrader autograde` with no execution at all (only
-   sanitizing and SaveAutoGrades): nbgrader's own cost per notebook;
-2. `nbgrader autograde`, isolated (the default: the course's sandbox);
+1. nbgrader alone: `nbgrader autograde` with every preprocessor of the
+   course's nbgrader_config.py but the one that executes (IsolatedExecute):
+   nbgrader's own cost per notebook, which both modes pay;
+2. `nbgrader autograde`, isolated (the default: the course's sandbox,
+   IsolatedExecute.jobs sandboxes as configured unless --sandboxes says);
 3. `nbgrader autograde --IsolatedExecute.in_kernel=True` (nbgrader's own
    Execute, a fresh kernel per notebook, the checks inside it);
 4. `msegrad grade` on the same submitted/ folder, for reference;
@@ -20,7 +22,10 @@ limit either way and would hide the rest), then times, in this one run:
 
 and prints the seconds per notebook (whole run, and the steady rate between
 the second and the last notebook, after start-up), the ratio in-kernel /
-isolated, and whether both modes gave every student the same points.
+isolated, and whether both modes gave every student the same points. With
+more than 25 students it also prints the ratio over the first 25 notebooks
+of the same runs, start-up included (from each run's start to the moment
+nbgrader moves on to the 26th notebook).
 """
 from __future__ import annotations
 
@@ -44,7 +49,19 @@ from examples.build import answers_for  # noqa: E402
 from examples.submissions import STUDENTS  # noqa: E402
 
 LEFT_OUT = ("shafi",)     # the endless loop
-NO_EXECUTION = '--Autograde.autograde_preprocessors=["nbgrader.preprocessors.SaveAutoGrades"]'
+EXECUTE = "IsolatedExecute"
+SANITIZING = re.compile(r"Sanitizing .*[/\\]submitted[/\\]([^/\\]+)[/\\]")
+# The issue's class size: the whole-run ratio is also given over this many notebooks.
+FIRST = 25
+
+
+def no_execution(course_dir: Path) -> str:
+    """The option that runs the course's autograde preprocessors without the one that executes."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    steps = [step for step in config.Autograde.autograde_preprocessors if not step.endswith("." + EXECUTE)]
+    return "--Autograde.autograde_preprocessors=[" + ",".join(f'"{step}"' for step in steps) + "]"
 
 
 def build_class(course_dir: Path, count: int) -> list[str]:
@@ -64,13 +81,22 @@ def build_class(course_dir: Path, count: int) -> list[str]:
 
 
 class Run:
-    """One `nbgrader autograde`: its wall time and when each notebook started."""
+    """One `nbgrader autograde`: its wall time, when each notebook started and when nbgrader began
+    sanitizing each."""
 
-    def __init__(self, label: str, seconds: float, starts: list[float], failed: list[str]):
+    def __init__(self, label: str, seconds: float, starts: list[float], failed: list[str],
+                 sanitizing: list[float] | None = None):
         self.label, self.seconds, self.starts, self.failed = label, seconds, starts, failed
+        self.sanitizing = sanitizing or []
 
     def per_notebook(self, count: int) -> float:
         return self.seconds / count
+
+    def first(self, count: int) -> float:
+        """Seconds per notebook over the first `count` notebooks, start-up included: from the run's start
+        to nbgrader's start on notebook count + 1 (the whole run when there is none)."""
+        end = self.sanitizing[count] if len(self.sanitizing) > count else self.seconds
+        return end / count
 
     def steady(self) -> float:
         """Seconds per notebook from the second notebook's start to the last's (start-up left out)."""
@@ -84,24 +110,28 @@ def autograde(course_dir: Path, label: str, *extra: str) -> Run:
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=course_dir, env=course._env(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
-    starts, lines = [], []
+    starts, sanitizing, lines = [], [], []
     for line in process.stdout:
         lines.append(line)
         if course.AUTOGRADING.search(line):
             starts.append(time.perf_counter() - started)
+        elif SANITIZING.search(line):
+            sanitizing.append(time.perf_counter() - started)
     code = process.wait()
     seconds = time.perf_counter() - started
     log = "".join(lines)
     failed = sorted(set(course.STUDENT_FAILED.findall(log)))
     if code != 0 and not failed:
         raise SystemExit(f"{label}: nbgrader autograde failed ({code}):\n{log[-3000:]}")
-    return Run(label, seconds, starts, failed)
+    return Run(label, seconds, starts, failed, sanitizing)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=25)
-    parser.add_argument("--jobs", type=int, default=2, help="sandboxes for the isolated run and msegrad grade")
+    parser.add_argument("--jobs", type=int, default=2, help="sandboxes for msegrad grade")
+    parser.add_argument("--sandboxes", type=int, default=0,
+                        help="IsolatedExecute.jobs for the isolated run (0: the course's setting)")
     parser.add_argument("--repeat", type=int, default=5, help="copies of each submission for msegrad grade's big run")
     args = parser.parse_args(argv)
 
@@ -111,8 +141,9 @@ def main(argv=None) -> int:
         count = len(students)
         print(f"{count} submissions, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
 
-        runs = [autograde(course_dir, "nbgrader alone (no execution)", NO_EXECUTION)]
-        isolated = autograde(course_dir, "isolated (default)", f"--IsolatedExecute.jobs={args.jobs}")
+        runs = [autograde(course_dir, "nbgrader alone (no execution)", no_execution(course_dir))]
+        isolated = autograde(course_dir, "isolated (default)",
+                             *([f"--IsolatedExecute.jobs={args.sandboxes}"] if args.sandboxes else []))
         isolated_scores = course.cell_scores(course_dir)
         in_kernel = autograde(course_dir, "in-kernel (IsolatedExecute.in_kernel)", "--IsolatedExecute.in_kernel=True")
         in_kernel_scores = course.cell_scores(course_dir)
@@ -147,9 +178,17 @@ def main(argv=None) -> int:
           f"than nbgrader's in-kernel autograde over {big_count} notebooks, start-up included "
           f"({in_kernel.steady() / big_summary.steady_seconds_per_notebook:.1f}x at the steady rates)")
     print(f"isolated is {in_kernel.per_notebook(count) / isolated.per_notebook(count):.1f}x faster per notebook "
-          f"than in-kernel over the whole run, {in_kernel.steady() / isolated.steady():.1f}x at the steady rate")
-    print(f"nbgrader's own cost: {runs[0].steady():.3f} s per notebook (sanitizing, the gradebook, writing), "
-          f"{runs[0].seconds - runs[0].steady() * count:.1f} s to start")
+          f"than in-kernel over the whole run of {count} notebooks, "
+          f"{in_kernel.steady() / isolated.steady():.1f}x at the steady rate")
+    if count > FIRST:
+        print(f"over the first {FIRST} notebooks of these runs, start-up included: in-kernel "
+              f"{in_kernel.first(FIRST):.3f} s/notebook, isolated {isolated.first(FIRST):.3f} s/notebook, "
+              f"{in_kernel.first(FIRST) / isolated.first(FIRST):.1f}x")
+    alone = runs[0]
+    print(f"nbgrader's own cost: {alone.steady():.3f} s per notebook (sanitizing, the gradebook, writing, "
+          f"every preprocessor but the execution), {alone.seconds - alone.steady() * count:.1f} s to start; "
+          f"the isolated run adds {isolated.steady() - alone.steady():.3f} s per notebook to it at the steady rate, "
+          f"the in-kernel run {in_kernel.steady() - alone.steady():.3f} s")
     mismatches = [f"{student}.{cell.id}: isolated {isolated_scores[student][cell.id]}, "
                   f"in-kernel {in_kernel_scores.get(student, {}).get(cell.id)}"
                   for student in students for cell in spec.GRADE_CELLS

@@ -222,6 +222,40 @@ def test_bwrap_command_binds_only_what_the_worker_needs():
     assert "--unshare-pid" in argv and "--die-with-parent" in argv
 
 
+def test_only_matplotlib_s_font_lists_are_staged_for_the_sandbox(tmp_path, monkeypatch):
+    cache = tmp_path / "matplotlib"
+    cache.mkdir()
+    (cache / "fontlist-v1.json").write_text("{}")
+    (cache / "other.txt").write_text("not a font list")
+    monkeypatch.setenv("MPLCONFIGDIR", str(cache))
+    assert [os.path.basename(path) for path in sandbox._font_lists()] == ["fontlist-v1.json"]
+
+
+@needs_bwrap
+def test_the_zygote_reads_the_staged_font_list_and_the_submission_cannot_change_it(box):
+    if sandbox.staged_fonts() is None:
+        pytest.skip("this user has no matplotlib font list to stage")
+    printed = _printed(box, f"""
+import os
+print(os.environ.get("MPLCONFIGDIR", "").startswith("/tmp/matplotlib-"))
+try:    # as root the folder is the zygote's alone; as an ordinary user the submission may read it
+    print(sorted(os.listdir({sandbox.FONT_LIST_DIR!r})))
+except OSError as error:
+    print([])
+for action in (lambda: open(os.path.join({sandbox.FONT_LIST_DIR!r}, "planted"), "w"),
+               lambda: os.remove(os.path.join({sandbox.FONT_LIST_DIR!r}, os.listdir({sandbox.FONT_LIST_DIR!r})[0]))):
+    try:
+        action()
+        print("CHANGED")
+    except (OSError, IndexError) as error:
+        print(type(error).__name__)
+""")
+    copied, names, *changed = printed.splitlines()
+    assert copied == "True"            # the zygote copied the list into its own matplotlib cache
+    assert all(name.startswith("fontlist-v") and name.endswith(".json") for name in eval(names))
+    assert "CHANGED" not in changed, printed
+
+
 @needs_bwrap
 def test_each_cell_gets_its_own_output_and_error_back(box):
     cells = ["print('first')\n", "import sys\nsys.stdout.write('x' * 70000)\n", "raise ValueError('no')\n",

@@ -3,7 +3,7 @@
 nbgrader_config.py puts ``IsolatedExecute`` where nbgrader's ``Execute``
 was in ``Autograde.autograde_preprocessors``. For each sanitized notebook it
 runs the student's code cells in the same sandbox and judge as ``msegrad
-grade`` (``autograder.batch.grade_submission``: one warm sandbox for the
+grade`` (``autograder.batch.grade_submission``: warm sandboxes for the
 whole ``nbgrader autograde`` run, stopped at exit) and writes the verdict
 back into the notebook the way nbgrader reads it:
 
@@ -14,8 +14,10 @@ back into the notebook the way nbgrader reads it:
 - the student's own code cells get their printed output and errors back,
   bounded (from ``Graded.cells`` when the grader reports them).
 
-nbgrader's ``SaveAutoGrades``, ``generate_feedback``, ``export`` and the
-formgrader then work unchanged. ``FlagForReview``, after ``SaveAutoGrades``,
+``StartGrader``, first of the sanitize preprocessors, starts the run's
+sandboxes while nbgrader sanitizes the first notebook. nbgrader's
+``SaveAutoGrades``, ``generate_feedback``, ``export`` and the formgrader
+then work unchanged. ``FlagForReview``, after ``SaveAutoGrades``,
 marks the grades of a submission that a person should look at (code the
 judge cannot see through, a call into the grader's answer key, a grader
 failure) as needing manual grading, with a comment on the answer cell.
@@ -38,6 +40,8 @@ import queue
 import re
 import tempfile
 import textwrap
+import threading
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
@@ -137,6 +141,8 @@ class _Grader:
         # The workers start while this process imports the judge; one after the other, so that
         # the first notebook need not wait for all of them (each imports torch).
         self.pool.submit(self._start)
+        threading.Thread(target=_warm_judge, args=(seed, limits, assignment), name="msegrad-warm-judge",
+                         daemon=True).start()
 
     def _start(self) -> None:
         for sandbox in self.sandboxes:
@@ -163,11 +169,12 @@ class _Grader:
         return notebook.answer_cells(path), self.grade(student, path)
 
     def grade_ahead(self, current: Path | None, upcoming: list[tuple[str, Path]]) -> None:
-        """Start grading the next `jobs` submissions after `current`; forget grades made ahead for
+        """Start grading the next 2 x `jobs` submissions after `current` (queued: a sandbox that is done
+        goes on with the next without waiting for nbgrader to come to it); forget grades made ahead for
         submissions that are neither (nbgrader gave up on them)."""
-        wanted = {str(path): (student, path) for student, path in upcoming[:self.jobs]}
+        wanted = {str(path): (student, path) for student, path in upcoming[:2 * self.jobs]}
         for key in [key for key in self.ahead if key not in wanted and key != str(current)]:
-            self.ahead.pop(key)
+            self.ahead.pop(key).cancel()
         for key, (student, path) in wanted.items():
             if key not in self.ahead:
                 self.ahead[key] = self.pool.submit(self._grade_ahead, student, path)
@@ -185,8 +192,26 @@ class _Grader:
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-        for sandbox in self.sandboxes:
-            sandbox.stop()
+        # All at once: each waits a moment for its zygote to quit.
+        stopping = [threading.Thread(target=sandbox.stop) for sandbox in self.sandboxes]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+
+def _warm_judge(seed: int, limits, assignment) -> None:
+    """Import the judge (torch) and build the cases in this process while the sandboxes start, not after."""
+    try:
+        from autograder import batch, source  # noqa: F401
+
+        batch.request_for("", [], seed, limits, assignment)
+        if assignment is not None:
+            assignment.module("judge")
+        # torch.optim's first optimizer imports torch._dynamo (seconds): the judge's sgd references use it.
+        import torch._dynamo  # noqa: F401
+    except Exception:  # an optimisation only: the first notebook does it otherwise
+        pass
 
 
 _GRADER: _Grader | None = None
@@ -199,6 +224,24 @@ def _db_folder(db_url: str) -> str | None:
     return None
 
 
+def _seed() -> int:
+    """autograder.cases.seed_from_env(), read without importing the cases (torch): the sandboxes start first."""
+    from autograder import config
+
+    return int(os.environ.get("MSEGRAD_SEED", config.get("grading", "seed")))
+
+
+def _course_folders(preprocessor) -> list[str]:
+    """The course's root and the folders of the submissions and of the graded notebooks (from nbgrader's
+    converter; an empty list when that cannot be read)."""
+    try:
+        coursedir = preprocessor.parent.parent.coursedir
+        return [coursedir.root, *(coursedir.format_path(step, ".", ".")
+                                  for step in (coursedir.submitted_directory, coursedir.autograded_directory))]
+    except Exception:
+        return []
+
+
 def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
     """The run's graders, started on first use; stopped when nbgrader exits (or a run of another assignment starts)."""
     global _GRADER
@@ -208,7 +251,6 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
         stop()
     if _GRADER is None:
         from autograder.batch import Limits
-        from autograder.cases import seed_from_env
         from autograder.sandbox import Options, choose_mode
 
         mode = choose_mode(preprocessor.sandbox)
@@ -216,15 +258,21 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
             preprocessor.log.warning(
                 "Grading WITHOUT a sandbox (%s): student code runs as plain child processes with resource "
                 "limits only; it can read and write your files. Install bubblewrap.", mode.reason)
-        seed = seed_from_env()
-        hide = [os.getcwd(), resources.get("metadata", {}).get("path") or "",
+        seed = _seed()
+        hide = [os.getcwd(), resources.get("metadata", {}).get("path") or "", *_course_folders(preprocessor),
                 _db_folder(resources["nbgrader"].get("db_url", "")) or "", *preprocessor.hide]
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),
                           env={"MSEGRAD_SEED": str(seed)})
-        jobs = preprocessor.jobs or min(2, os.cpu_count() or 1)
+        jobs = preprocessor.jobs or default_jobs()
         _GRADER = _Grader(mode, options, seed, Limits.from_env(), max(1, jobs), unit)
         atexit.register(stop)
     return _GRADER
+
+
+def default_jobs() -> int:
+    """Sandboxes for a run: nbgrader's own work keeps one CPU busy, the sandboxes share the others (each
+    sandbox costs a start of its own, seconds of CPU, so a second one only pays where a CPU is free for it)."""
+    return max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 def stop() -> None:
@@ -293,7 +341,8 @@ class IsolatedExecute(NbGraderPreprocessor):
              "(refuse to grade without it) or 'none'.",
     ).tag(config=True)
     jobs = Integer(0, help="Sandboxes grading at once: the notebook nbgrader is on and the next ones "
-                           "of the run (0: two, or one on a single CPU).").tag(config=True)
+                           "of the run (0: one per CPU that nbgrader itself leaves free, at most two; "
+                           "at least one).").tag(config=True)
     hide = List(Unicode(), help="More host folders the sandbox must not show (the course directory "
                                 "and the gradebook's folder are hidden anyway).").tag(config=True)
 
@@ -343,6 +392,28 @@ class IsolatedExecute(NbGraderPreprocessor):
         resources[RESOURCES_KEY] = {"flags": flags, "review": review_cells(nb, graded, flags),
                                     "findings": dict(getattr(graded, "findings", None) or {})}
         return nb, resources
+
+
+class StartGrader(NbGraderPreprocessor):
+    """First of the sanitize preprocessors: the run's sandboxes start here, with IsolatedExecute's settings,
+    so that they warm up while nbgrader sanitizes the first notebook instead of after it."""
+
+    def preprocess(self, nb, resources):
+        execute = IsolatedExecute(parent=self.parent)
+        if not execute.in_kernel and _grades_isolated(self):
+            try:
+                _grader(execute, resources)
+            except Exception:  # IsolatedExecute tries again on this notebook and reports what fails
+                pass
+        return nb, resources
+
+
+def _grades_isolated(preprocessor) -> bool:
+    """Whether this autograde runs IsolatedExecute (True when nbgrader's converter cannot be read)."""
+    steps = getattr(getattr(preprocessor.parent, "parent", None), "autograde_preprocessors", None)
+    if steps is None:
+        return True
+    return any(getattr(step, "__name__", str(step)).rsplit(".", 1)[-1] == IsolatedExecute.__name__ for step in steps)
 
 
 def write_results(nb, graded, failure: str | None = None) -> None:
@@ -492,6 +563,21 @@ class FlagForReview(NbGraderPreprocessor):
         return nb, resources
 
 
+_RUNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _per_run(preprocessor) -> dict:
+    """What the preprocessors keep for the rest of one nbgrader run (keyed by its exporter, which nbgrader
+    makes anew for every run, also in a long-lived formgrader); an empty dict outside a run."""
+    exporter = preprocessor.parent
+    if exporter is None:
+        return {}
+    try:
+        return _RUNS.setdefault(exporter, {})
+    except TypeError:   # not weakly referable
+        return {}
+
+
 class OverwriteCells(_OverwriteCells):
     """nbgrader's OverwriteCells, silent about hidden-test cells that are exactly as released.
 
@@ -507,16 +593,27 @@ class OverwriteCells(_OverwriteCells):
         self._as_released = False
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id is not None:
+            released = self._released(grade_id)
+            self._as_released = released is not None and cell.source == released
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _released(self, grade_id: str) -> str | None:
+        """The released source of a locked cell whose hidden tests the release cut, else None (read from the
+        gradebook once a run: the source cells do not change while nbgrader grades)."""
+        known = _per_run(self).setdefault("released cells", {})
+        key = (self.db_url, self.assignment_id, self.notebook_id, grade_id)
+        if key not in known:
             try:
                 source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
             except Exception:  # nbgrader's own code reports a missing cell
                 source = None
+            known[key] = None
             if source is not None and source.locked:
                 released = nbformat.from_dict({"cell_type": source.cell_type, "source": source.source,
                                                "metadata": {}})
                 if _ClearHiddenTests(enforce_metadata=False)._remove_hidden_test_region(released):
-                    self._as_released = cell.source == released.source
-        return super().preprocess_cell(cell, resources, cell_index)
+                    known[key] = released.source
+        return known[key]
 
     def report_change(self, name, attr, old, new):
         if attr == "checksum" and self._as_released:
@@ -551,11 +648,14 @@ def set_due_date(db_url: str, assignment: str) -> None:
 
 
 class SetDueDate(NbGraderPreprocessor):
-    """The assignment's due date, from course.toml, in the gradebook before anything reads it."""
+    """The assignment's due date, from course.toml, in the gradebook before anything reads it (once a run)."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        set_due_date(info["db_url"], info["assignment"])
+        done = _per_run(self).setdefault("due date set", set())
+        if (info["db_url"], info["assignment"]) not in done:
+            set_due_date(info["db_url"], info["assignment"])
+            done.add((info["db_url"], info["assignment"]))
         return nb, resources
 
 

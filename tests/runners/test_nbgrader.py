@@ -296,3 +296,11 @@ def test_export_shows_the_course_due_date(run):
     assert rows and due_date_utc() is not None
     assert {row["duedate"] for row in rows} == {str(due_date_utc())}
     assert all(float(row["late_submission_penalty"] or 0) == 0 for row in rows)   # submitted before it
+
+
+def test_the_sandboxes_start_with_the_seed_the_judge_uses(monkeypatch):
+    from autograder import cases
+
+    assert runner._seed() == cases.seed_from_env()
+    monkeypatch.setenv("MSEGRAD_SEED", "11")
+    assert runner._seed() == cases.seed_from_env() == 11
