@@ -64,6 +64,8 @@ async def execute_async(path: Path, html_dir: Path) -> nbformat.NotebookNode:
     """
     nb = nbformat.read(path, as_version=4)
     env = {**os.environ, show.LESSON_BASE_ENV: str(Path(html_dir).resolve())}
+    # The kernel draws inline: a backend chosen for this process (Agg, in a grader) would hide every plot.
+    env.pop("MPLBACKEND", None)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
                             resources={"metadata": {"path": str(COURSE)}})
     # The kernel process's own stderr (start-up notices, crash reports) is kept
