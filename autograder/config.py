@@ -87,6 +87,10 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
             continue
         for key, value in values.items():
             name = f"{table}.{key}"
+            if table == "cases" and isinstance(value, dict):
+                # [cases.<assignment id>]: another assignment's hidden cases; its unit checks the keys.
+                settings[table][key] = dict(value)
+                continue
             if table in ("points", "mistakes") and isinstance(value, dict):
                 # [points.<assignment id>], [mistakes.<assignment id>]: another assignment's cells or mistakes.
                 for cell, number in value.items():

@@ -395,3 +395,29 @@ def test_an_unknown_mistake_in_the_second_assignments_table_is_refused(tmp_path)
                          cwd=root, capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "MSEGRAD_CONFIG": str(settings)})
     assert run.returncode != 0 and "mistakes.mse-gradient-vector.no_such is not a catalogued mistake" in run.stderr
+
+
+@pytest.mark.parametrize("table, expect", [
+    ("gradient_shapes = [[4, 3], [9, 9]]\nfollow_runs = [[10, 2, 3, 2]]\n", "ok"),
+    ("gradient_shapes = [[4, 3, 1]]\n", "cases.mse-gradient-vector.gradient_shapes needs lists of 2 whole numbers"),
+    ("lr_fractions = [0.5, -1]\n", "cases.mse-gradient-vector.lr_fractions must be a list of numbers above zero"),
+    ("no_such = 1\n", "unknown key cases.mse-gradient-vector.no_such")])
+def test_course_toml_sets_the_second_assignments_hidden_cases(tmp_path, table, expect):
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[2]
+    settings = tmp_path / "course.toml"
+    settings.write_text((root / "course.toml").read_text() + "\n[cases.mse-gradient-vector]\n" + table)
+    code = ("from autograder.assignments.mse_gradient_vector import cases\n"
+            "print(len(cases.cell_inputs('grad_w_matches_autograd', 1)), "
+            "[len(case['y']) for case in cases.cell_inputs('minibatch_sgd_follows_reference', 1)])")
+    run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "MSEGRAD_CONFIG": str(settings)})
+    if expect == "ok":
+        assert run.returncode == 0, run.stderr[-2000:]
+        count, follow = run.stdout.split(" ", 1)
+        default = len(cases.cell_inputs("grad_w_matches_autograd", 1))
+        assert int(count) < default and "10" in follow, run.stdout
+    else:
+        assert run.returncode != 0 and expect in run.stderr, run.stderr[-2000:]

@@ -27,16 +27,52 @@ W_FORMS = ("(d,)", "(d, 1)")
 LECTURE_BATCH = 3
 DIABETES_SQUARE = 10          # n = d = 10: X w and X^T r both exist, so "X instead of X^T" gives numbers
 DIABETES_RATE_ROWS = 20
+# The hidden cases' settings below are the defaults; course.toml's [cases.mse-gradient-vector] sets them.
+_CONFIGURED = dict(config.settings()["cases"].get(spec.ASSIGNMENT) or {})
+
+
+def _sizes(name: str, row, size: int) -> tuple:
+    """`size` whole numbers above zero, or ConfigError naming the key."""
+    if not isinstance(row, (list, tuple)) or len(row) != size or not all(
+            isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in row):
+        raise config.ConfigError(f"{config.path()}: cases.{spec.ASSIGNMENT}.{name} needs lists of {size} "
+                                 f"whole numbers above zero, not {row!r}")
+    return tuple(row)
+
+
+def _rows(name: str, default: tuple, size: int) -> tuple:
+    """course.toml's list of lists for `name` (each `size` whole numbers), else the default."""
+    value = _CONFIGURED.get(name, default)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise config.ConfigError(f"{config.path()}: cases.{spec.ASSIGNMENT}.{name} must be a non-empty list")
+    return tuple(_sizes(name, row, size) for row in value)
+
+
+def _fractions(name: str, default: tuple) -> tuple:
+    """course.toml's list of numbers above zero for `name`, else the default."""
+    value = _CONFIGURED.get(name, default)
+    if not isinstance(value, (list, tuple)) or not value or not all(
+            isinstance(item, (int, float)) and not isinstance(item, bool) and item > 0 for item in value):
+        raise config.ConfigError(f"{config.path()}: cases.{spec.ASSIGNMENT}.{name} must be a list of numbers "
+                                 f"above zero, not {value!r}")
+    return tuple(float(item) for item in value)
+
+
 # Hidden gradient cases: (n, d). n == d for some, so that X r exists and "X instead of X^T" is named.
-GRADIENT_SHAPES = ((1, 1), (3, 2), (5, 5), (17, 3), (12, 12), (40, 7), (31, 1), (64, 50), (50, 50),
-                   (257, 20), (8, 30))
+GRADIENT_SHAPES = _rows("gradient_shapes", ((1, 1), (3, 2), (5, 5), (17, 3), (12, 12), (40, 7), (31, 1),
+                                            (64, 50), (50, 50), (257, 20), (8, 30)), 2)
 # Hidden mini-batch runs: (n, d, batch_size, epochs); batch sizes that do and do not divide n.
-FOLLOW_RUNS = ((12, 1, 4, 3), (23, 4, 5, 2), (40, 10, 8, 2), (30, 6, 7, 3), (17, 2, 2, 4))
-FOLLOW_DIABETES = (60, 16, 2)  # rows, batch_size, epochs
-FULL_BATCH_SIZE = (20, 3)      # (n, d)
+FOLLOW_RUNS = _rows("follow_runs", ((12, 1, 4, 3), (23, 4, 5, 2), (40, 10, 8, 2), (30, 6, 7, 3), (17, 2, 2, 4)), 4)
+FOLLOW_DIABETES = _sizes("follow_diabetes", _CONFIGURED.get("follow_diabetes", (60, 16, 2)), 3)  # rows, batch, epochs
+FULL_BATCH_SIZE = _sizes("full_batch_size", _CONFIGURED.get("full_batch_size", (20, 3)), 2)      # (n, d)
 # lr as a fraction of the largest rate at which every batch's step still contracts (see _safe_lr).
-LR_FRACTIONS = (0.5, 1.0)
-RATE_SHAPES = ((3, 1), (10, 4), (25, 25), (64, 50), (100, 10), (7, 12))
+LR_FRACTIONS = _fractions("lr_fractions", (0.5, 1.0))
+RATE_SHAPES = _rows("rate_shapes", ((3, 1), (10, 4), (25, 25), (64, 50), (100, 10), (7, 12)), 2)
+_UNKNOWN = set(_CONFIGURED) - {"gradient_shapes", "follow_runs", "follow_diabetes", "full_batch_size",
+                               "lr_fractions", "rate_shapes"}
+if _UNKNOWN:
+    raise config.ConfigError(f"{config.path()}: unknown key cases.{spec.ASSIGNMENT}.{sorted(_UNKNOWN)[0]}; expected "
+                             "gradient_shapes, follow_runs, follow_diabetes, full_batch_size, lr_fractions, rate_shapes")
 
 
 def seed_from_env(seed: int | None = None) -> int:
