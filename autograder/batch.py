@@ -44,15 +44,9 @@ def columns(unit: "assignments.Assignment | None" = None) -> list[str]:
     return ["student", "score", "max_score", *cell_ids(unit), "flags", "mistakes", "seconds", "assignment"]
 
 
-def _unit(assignment=None) -> "assignments.Assignment":
-    """An Assignment from an Assignment, an id, or None (the course's first assignment)."""
-    if isinstance(assignment, assignments.Assignment):
-        return assignment
-    return assignments.get(assignment)
-
-
 def _spec(unit=None):
-    return spec if unit is None else _unit(unit).spec
+    """The spec of an assignment (an Assignment, an id, or None: the course's first)."""
+    return assignments.get(unit).spec
 
 
 # Assignment 1's (the course's first assignment's), for callers that know only it.
@@ -193,7 +187,7 @@ def discover(paths: Iterable[str | os.PathLike], assignment=None) -> Iterator[Su
     and loose ``*.ipynb`` files are students named by their stem. The folder
     names are `assignment`'s (default: the course's first assignment).
     """
-    unit = _unit(assignment)
+    unit = assignments.get(assignment)
     own = unit.spec
     for raw in paths:
         path = Path(raw)
@@ -225,7 +219,7 @@ class ResultsCSV:
 
     def __init__(self, path: str | os.PathLike, force: bool = False, assignment=None):
         self.path = Path(path)
-        self.unit = _unit(assignment)
+        self.unit = assignments.get(assignment)
         self.columns = columns(self.unit)
         self.done: set[str] = set()
         if self.path.is_dir():
@@ -369,7 +363,7 @@ def _walk_records(probe):
 
 
 def _case_counts(seed: int, unit=None) -> dict[str, int]:
-    return {cell_id: len(cases) for cell_id, cases in _inputs(seed, _unit(unit).name).items()}
+    return {cell_id: len(cases) for cell_id, cases in _inputs(seed, assignments.get(unit).name).items()}
 
 
 def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_limit: int,
@@ -379,7 +373,7 @@ def judge_answer(student: str, answer: dict, seed: int, sandboxed: bool, output_
     Never raises: whatever fails here gives the row zeros and ``grader-error``.
     """
     try:
-        unit = _unit(assignment)
+        unit = assignments.get(assignment)
     except Exception as error:
         return _failed(student, error, sandboxed, "while judging this notebook")
     try:
@@ -481,7 +475,7 @@ GRADIENT_FUNCTIONS = spec.GRADIENT_FUNCTIONS
 def analyse_source(cells: list[str], assignment=None):
     """The trusted reading of the student's code (never run), for judge_answer's ``findings``."""
     from autograder import source
-    own = _unit(assignment).spec
+    own = assignments.get(assignment).spec
     # A copy of a visible check in a scratch cell is not an attack (and in the sandbox it cannot import).
     return source.analyse(cells, own.FUNCTIONS, own.GRADIENT_FUNCTIONS,
                           allowed_modules=(own.DATA_MODULE, "autograder.checks.check"),
@@ -498,7 +492,7 @@ def _apply_findings(results, analysis, flags: list, notes: list, unit=None):
     does something the judge cannot see through, and a person decides.
     """
     from autograder.judge import CheckResult
-    unit = _unit(unit)
+    unit = assignments.get(unit)
     out = []
     for result in results:
         function = unit.spec.CELLS_BY_ID[result.cell_id].function
@@ -527,7 +521,7 @@ def _apply_findings(results, analysis, flags: list, notes: list, unit=None):
 @functools.lru_cache(maxsize=8)
 def _inputs(seed: int, assignment: str | None = None) -> dict:
     """Every grade cell's cases as plain data (built once per seed: a quarter of a second)."""
-    unit = _unit(assignment)
+    unit = assignments.get(assignment)
     inputs = {}
     for function in unit.spec.FUNCTIONS:
         inputs.update(unit.cases.function_inputs(function, seed))
@@ -536,7 +530,7 @@ def _inputs(seed: int, assignment: str | None = None) -> dict:
 
 def request_for(student: str, cells: list[str], seed: int, limits: Limits, assignment=None) -> dict:
     """What the sandbox gets for one submission: its code, every case's inputs, the limits (no student id)."""
-    unit = _unit(assignment)
+    unit = assignments.get(assignment)
     return {"cells": cells, "functions": list(unit.spec.FUNCTIONS), "cases": _inputs(seed, unit.name),
             "probes": f"{unit.package}.probes",
             "top_timeout": limits.top_timeout, "function_timeout": limits.function_timeout,
@@ -548,7 +542,7 @@ def grade_submission(sandbox: Sandbox | None, submission: Submission, seed: int,
                      sandboxed: bool = True, assignment=None) -> Graded:
     """Grade one notebook in `sandbox` (restarted if it broke). Never raises: one Graded per submission."""
     try:
-        unit = _unit(assignment)
+        unit = assignments.get(assignment)
         return _grade_submission(sandbox, submission, seed, limits, sandboxed, unit)
     except SandboxError:
         raise
@@ -560,7 +554,7 @@ def _failed(student: str, error: BaseException, sandboxed: bool, where: str = "o
             assignment=None) -> Graded:
     """The row of a submission the grader itself failed on: zeros, ``grader-error`` and why."""
     try:
-        unit = _unit(assignment)
+        unit = assignments.get(assignment)
     except Exception:   # an assignment that cannot be loaded: the course's first one's columns
         unit = None
     detail = f"{type(error).__name__}: {str(error)[:200]}"
@@ -649,7 +643,7 @@ def grade_paths(paths, csv_path, *, jobs: int | None = None, feedback: str | os.
     for path in paths:
         if not os.path.exists(path):
             raise InputError(f"{path}: no such file or folder")
-    unit = _unit(assignment) if assignment is not None else assignments.detect(paths)
+    unit = assignments.get(assignment) if assignment is not None else assignments.detect(paths)
     results = ResultsCSV(csv_path, force=force, assignment=unit)
     total = sum(1 for submission in discover(paths, unit) if submission.student not in results.done)
     feedback_dir = Path(feedback) if feedback else None
@@ -818,7 +812,7 @@ def compare_gradebook(csv_path, gradebook, write: bool = False, tolerance: float
     rows = read_csv(csv_path)
     if assignment is None and rows and rows[0].get("assignment"):
         assignment = rows[0]["assignment"]
-    own = _unit(assignment).spec
+    own = assignments.get(assignment).spec
     notebook_id = own.NOTEBOOK.rsplit(".", 1)[0]
     with Gradebook(_gradebook_url(gradebook)) as book:
         for row in rows:

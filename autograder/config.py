@@ -91,20 +91,14 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
                 # [cases.<assignment id>]: another assignment's hidden cases; its unit checks the keys.
                 settings[table][key] = dict(value)
                 continue
-            if table in ("points", "mistakes") and isinstance(value, dict):
-                # [points.<assignment id>], [mistakes.<assignment id>]: another assignment's cells or mistakes.
-                for cell, number in value.items():
-                    _number(where, f"{name}.{cell}", number, False)
-                    if table == "mistakes" and number > 1:
-                        raise ConfigError(f"{where}: {name}.{cell} is a fraction of a case's points, "
-                                          f"at most 1, not {number!r}")
-                settings[table][key] = dict(value)   # as written, like assignment 1's
-                continue
             if table in ("points", "mistakes"):
-                _number(where, name, value, False)
+                if isinstance(value, dict):   # [points.<assignment id>], [mistakes.<id>]: another assignment's
+                    for entry, number in value.items():
+                        _named_number(where, table, f"{name}.{entry}", number)
+                    value = dict(value)
+                else:
+                    _named_number(where, table, name, value)
                 settings[table][key] = value   # as written: points stay whole numbers in the notebook
-                if table == "mistakes" and value > 1:
-                    raise ConfigError(f"{where}: {name} is a fraction of a case's points, at most 1, not {value!r}")
                 continue
             if key not in DEFAULTS[table]:
                 raise ConfigError(f"{where}: unknown key {name}; expected one of {', '.join(DEFAULTS[table])}")
@@ -127,6 +121,13 @@ def validate(raw: dict, where: str = "course.toml") -> dict:
     if settings["deadline"]["late_penalty_per_day"] > 1:
         raise ConfigError(f"{where}: deadline.late_penalty_per_day is a fraction of the score, at most 1")
     return settings
+
+
+def _named_number(where: str, table: str, name: str, value) -> None:
+    """A grade cell's points or a mistake's credit (a fraction of a case's points, at most 1)."""
+    _number(where, name, value, False)
+    if table == "mistakes" and value > 1:
+        raise ConfigError(f"{where}: {name} is a fraction of a case's points, at most 1, not {value!r}")
 
 
 _ASSIGNMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

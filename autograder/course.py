@@ -29,8 +29,6 @@ class NbgraderError(RuntimeError):
 def _own(assignment=None):
     """The spec of an assignment (an id, an Assignment, or None: the course's first)."""
     from autograder import assignments
-    if isinstance(assignment, assignments.Assignment):
-        return assignment.spec
     return assignments.get(assignment).spec
 
 

@@ -46,7 +46,7 @@ def _done(started: float) -> None:
 def mistake_summary(notebook: Path, unit: assignments.Assignment | None = None) -> str:
     """The first failing check's message, shortened, from an autograded notebook."""
     messages = course.check_messages(notebook)
-    for cell in (unit or assignments.get()).spec.GRADE_CELLS:
+    for cell in assignments.get(unit).spec.GRADE_CELLS:
         mark, points, maximum, message = messages.get(cell.id, ("FAIL", 0, cell.points, "no result (did not run)"))
         if mark != "PASS":
             # The sentence's first clause names the mistake; the rest explains it.
@@ -58,7 +58,7 @@ def mistake_summary(notebook: Path, unit: assignments.Assignment | None = None) 
 
 def nbgrader_demo(course_dir: Path = course.ROOT, unit: assignments.Assignment | None = None
                   ) -> dict[str, dict[str, float]]:
-    unit = unit or assignments.get()
+    unit = assignments.get(unit)
     spec = unit.spec
     started = _step(f"{unit.name}: nbgrader generate_assignment: solutions/ -> exercises/")
     course.generate_release(course_dir, unit)
@@ -102,7 +102,7 @@ def isolated_demo(nbgrader_scores: dict[str, dict[str, float]], course_dir: Path
                   unit: assignments.Assignment | None = None) -> Path:
     from autograder import batch, report
 
-    unit = unit or assignments.get()
+    unit = assignments.get(unit)
     out = course_dir / "out"
     out.mkdir(parents=True, exist_ok=True)
     grades_csv = out / f"grades-{unit.name}.csv"

@@ -33,7 +33,6 @@ OPTIONAL = ("mistakes", "seconds", "assignment")
 MAX_FLAGGED_ROWS = 100
 SLOWEST_ROWS = 10
 MAX_MISTAKE_BARS = 15
-NAMES = {"dC_dyhat": "dC/dy_hat", "dC_dm": "dC/dm", "dC_db": "dC/db", "sgd": "sgd"}
 # Mistakes that are not in the catalogue's sentences: why a notebook could not be graded at all.
 NOTEBOOK_SENTENCES = {
     "not-json": "was not valid JSON: not a notebook saved from Jupyter.",
@@ -75,7 +74,7 @@ class ClassGrades:
 
     @property
     def spec(self):
-        return (self.unit or assignments.get()).spec
+        return assignments.get(self.unit).spec
 
     @property
     def size(self) -> int:
@@ -219,7 +218,7 @@ class MistakeCount:
 
     def sentence(self) -> str:
         """The catalogue's sentence, with the function it is about as its subject."""
-        own = (self.unit or assignments.get()).spec
+        own = assignments.get(self.unit).spec
         function = self.functions.most_common(1)[0][0]
         subject = own.NAMES.get(function, function)
         if len(self.functions) > 1:
@@ -238,6 +237,11 @@ class MistakeCount:
         return all(part in misconception_ids(self.unit) for part in self.id.split("+"))
 
 
+def _display(count: MistakeCount, function: str) -> str:
+    """How the feedback names a function of the count's assignment ("dC/dm")."""
+    return assignments.get(count.unit).spec.NAMES.get(function, function)
+
+
 def _full_stop(sentence: str) -> str:
     return sentence if sentence.endswith((".", "?", "!")) else sentence + "."
 
@@ -248,12 +252,12 @@ _MISCONCEPTIONS: dict[str, frozenset[str]] = {}
 
 def _mistakes(unit=None):
     """The assignment's mistake catalogue (docs/assignments.md: CATALOGUE, KIND_SENTENCES, sentence_of)."""
-    return (unit or assignments.get()).module("mistakes")
+    return assignments.get(unit).module("mistakes")
 
 
 def misconception_ids(unit=None) -> frozenset[str]:
     """The catalogue's formula and descent mistakes (what a lecture can address)."""
-    name = (unit or assignments.get()).name
+    name = assignments.get(unit).name
     if name not in _MISCONCEPTIONS:
         _MISCONCEPTIONS[name] = frozenset(m.id for m in _mistakes(unit).CATALOGUE)
     return _MISCONCEPTIONS[name]
@@ -261,7 +265,7 @@ def misconception_ids(unit=None) -> frozenset[str]:
 
 def catalogue_sentences(unit=None) -> dict[str, str]:
     """mistake id -> the sentence that names it (imports the catalogue, and torch with it, once)."""
-    name = (unit or assignments.get()).name
+    name = assignments.get(unit).name
     if name not in _SENTENCES:
         from autograder import judge
         catalogue = _mistakes(unit)
@@ -446,7 +450,7 @@ def plot_mistakes(counts: list[MistakeCount], size: int, path: Path) -> None:
     axes.barh(y, values, color=RED)
     for row, value in zip(y, values):
         axes.text(value, row, f" {value:,} ({_percent(value, size)})", va="center", fontsize=9)
-    labels = [f"{count.id} · {', '.join((count.unit or assignments.get()).spec.NAMES.get(name, name) for name, _ in count.functions.most_common())}"
+    labels = [f"{count.id} · {', '.join(_display(count, name) for name, _ in count.functions.most_common())}"
               for count in shown]
     axes.set_yticks(y, labels, fontsize=9)
     axes.set_xlim(0, max(values) * 1.25)
@@ -529,7 +533,7 @@ def _mistake_table(counts: list[MistakeCount], size: int, heading: str = "mistak
             '<col style="width: 11rem"><col></colgroup>',
             f"<tr><th>{heading}</th><th>students</th><th>in</th><th>what it means</th></tr>"]
     for count in counts:
-        where = ", ".join(f"{(count.unit or assignments.get()).spec.NAMES.get(name, name)} ({number:,})" for name, number in count.functions.most_common())
+        where = ", ".join(f"{_display(count, name)} ({number:,})" for name, number in count.functions.most_common())
         rows.append(f'<tr><td><code>{_e(count.id)}</code></td><td class="n">{count.students:,} '
                     f'({_percent(count.students, size)})</td><td>{_e(where)}</td><td>{_e(count.sentence())}</td></tr>')
     rows.append("</table>")

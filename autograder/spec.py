@@ -81,8 +81,13 @@ CELLS_BY_ID = {cell.id: cell for cell in GRADE_CELLS}
 MAX_SCORE = float(sum(cell.points for cell in GRADE_CELLS))
 
 
+def cells_of(cells, functions, function: str) -> tuple[GradeCell, ...]:
+    """The grade cells (of any assignment's `cells`) of one of its `functions`, in notebook order."""
+    if function not in functions:
+        raise KeyError(f"unknown function {function!r}; expected one of {', '.join(functions)}")
+    return tuple(cell for cell in cells if cell.function == function)
+
+
 def cells_for(function: str) -> tuple[GradeCell, ...]:
     """The grade cells of one student function, in notebook order."""
-    if function not in FUNCTIONS:
-        raise KeyError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
-    return tuple(cell for cell in GRADE_CELLS if cell.function == function)
+    return cells_of(GRADE_CELLS, FUNCTIONS, function)

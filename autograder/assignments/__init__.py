@@ -89,8 +89,10 @@ def names() -> list[str]:
     return [assignment.name for assignment in every()]
 
 
-def get(name: str | None = None) -> Assignment:
-    """The assignment called `name` (the first one of the course when None)."""
+def get(name: "str | Assignment | None" = None) -> Assignment:
+    """The assignment called `name` (an Assignment is itself; None: the course's first)."""
+    if isinstance(name, Assignment):
+        return name
     known = every()
     if name is None:
         return known[0]
@@ -109,13 +111,14 @@ def for_cell(cell_id: str) -> Assignment:
     raise KeyError(f"unknown check {cell_id!r}: no assignment of this course has a grade cell of that id")
 
 
+def _names(path: Path, assignment: Assignment) -> bool:
+    """`path` is named after `assignment`: its folder <id>, something inside one, or its notebook's file name."""
+    return assignment.name in (path.name, path.parent.name) or path.name == assignment.notebook
+
+
 def for_notebook(path: str | os.PathLike) -> Assignment | None:
     """The assignment a notebook path belongs to, from nbgrader's layout or the notebook's file name."""
-    path = Path(path)
-    for assignment in every():
-        if path.parent.name == assignment.name or path.name == assignment.notebook:
-            return assignment
-    return None
+    return next((assignment for assignment in every() if _names(Path(path), assignment)), None)
 
 
 def detect(paths) -> Assignment:
@@ -130,10 +133,8 @@ def detect(paths) -> Assignment:
     for raw in paths:
         path = Path(raw)
         for assignment in known:
-            hit = (path.name == assignment.name or path.name == assignment.notebook
-                   or path.parent.name == assignment.name
-                   or (path.is_dir() and (path / assignment.name).is_dir())
-                   or (path.is_dir() and any(path.glob(f"*/{assignment.name}"))))
+            hit = _names(path, assignment) or (path.is_dir() and (
+                (path / assignment.name).is_dir() or any(path.glob(f"*/{assignment.name}"))))
             if hit:
                 found[assignment.name] = assignment
     if len(found) == 1:

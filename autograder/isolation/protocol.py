@@ -16,6 +16,8 @@ student code cannot reach, and is still clamped).
 from __future__ import annotations
 
 import math
+from types import ModuleType
+from typing import NamedTuple
 
 from autograder import spec
 
@@ -96,7 +98,7 @@ def _describe(value) -> dict:
     return out
 
 
-def _record(value, unit=None) -> dict:
+def _record(value, unit: "_Unit") -> dict:
     if not isinstance(value, dict):
         raise Refused("a case record is not an object")
     out = {}
@@ -117,10 +119,10 @@ def _record(value, unit=None) -> dict:
             if not isinstance(item, list) or len(item) != 2:
                 raise Refused("a pair that is not two numbers")
             out[key] = [_number(number) for number in item]
-        elif unit is not None and key in unit["keys"]:
-            out[key] = unit["keys"][key](item)
+        elif key in unit.keys:
+            out[key] = unit.keys[key](item)
         elif key == "gradient_calls":
-            if not isinstance(item, dict) or set(item) - _stand_in_names(unit):
+            if not isinstance(item, dict) or set(item) - unit.stand_ins:
                 raise Refused("gradient calls of unknown functions")
             out[key] = {}
             for name, count in item.items():
@@ -128,7 +130,7 @@ def _record(value, unit=None) -> dict:
                     raise Refused("a call count that is not a count")
                 out[key][name] = count
         elif key == "gradient_points":
-            if not isinstance(item, dict) or set(item) - _stand_in_names(unit):
+            if not isinstance(item, dict) or set(item) - unit.stand_ins:
                 raise Refused("gradient points of unknown functions")
             out[key] = {}
             for name, points in item.items():
@@ -145,29 +147,34 @@ def _record(value, unit=None) -> dict:
     return out
 
 
-def _stand_in_names(unit) -> set:
-    if unit is None:
-        return {"dC_dm", "dC_db"}
-    return {name for names in unit["spec"].STAND_INS.values() for name in names}
+class _Unit(NamedTuple):
+    """What of an assignment's unit the checks here need."""
+
+    spec: ModuleType
+    keys: dict           # the unit's own record validators (docs/assignments.md)
+    stand_ins: set       # the functions whose stand-ins may report calls and points
 
 
-def _unit(assignment) -> dict:
-    """What of an assignment's unit the checks below need: its spec and its own record validators."""
-    if assignment is None:
-        return {"spec": spec, "keys": {}}
-    own = assignment.protocol()
-    return {"spec": assignment.spec, "keys": dict(getattr(own, "RECORD_KEYS", {}) or {})}
+def _unit(assignment) -> _Unit:
+    """The unit of `assignment` (an autograder.assignments.Assignment); None is assignment 1."""
+    own_spec = spec if assignment is None else assignment.spec
+    own = None if assignment is None else assignment.protocol()
+    return _Unit(own_spec, dict(getattr(own, "RECORD_KEYS", {}) or {}),
+                 {name for names in own_spec.STAND_INS.values() for name in names})
 
 
-def clean_probe(function: str, probe, case_counts: dict[str, int], assignment=None, *, _unit_parts=None) -> dict:
+def clean_probe(function: str, probe, case_counts: dict[str, int], assignment=None) -> dict:
     """probes.probe_function's dict for `function`, checked; Refused when it is not one.
 
     `assignment` (autograder.assignments.Assignment) is the unit whose probe it is; None is assignment 1.
     """
-    unit = _unit_parts or _unit(assignment)
+    return _clean_probe(function, probe, case_counts, _unit(assignment))
+
+
+def _clean_probe(function: str, probe, case_counts: dict[str, int], unit: _Unit) -> dict:
     if not isinstance(probe, dict):
         raise Refused("the probe is not an object")
-    expected = {cell.id for cell in unit["spec"].cells_for(function)}
+    expected = {cell.id for cell in unit.spec.cells_for(function)}
     if set(probe) != expected:
         raise Refused("the probe does not answer exactly this function's cells")
     out = {}
@@ -208,7 +215,7 @@ def clean_answer(answer, case_counts: dict[str, int], assignment=None) -> tuple[
     functions = answer.get("functions") if isinstance(answer.get("functions"), dict) else {}
     clean["functions"] = {}
     unit = _unit(assignment)
-    names = unit["spec"].FUNCTIONS
+    names = unit.spec.FUNCTIONS
     for function in names:
         outcome = functions.get(function)
         if not isinstance(outcome, dict):
@@ -220,8 +227,7 @@ def clean_answer(answer, case_counts: dict[str, int], assignment=None) -> tuple[
                 "detail": outcome["detail"][:MAX_TEXT] if isinstance(outcome.get("detail"), str) else ""}
             continue
         try:
-            clean["functions"][function] = {"probe": clean_probe(function, outcome.get("probe"), case_counts,
-                                                                         _unit_parts=unit)}
+            clean["functions"][function] = {"probe": _clean_probe(function, outcome.get("probe"), case_counts, unit)}
         except (Refused, RecursionError) as error:
             refused.append(function)
             clean["functions"][function] = {"failure": "error",

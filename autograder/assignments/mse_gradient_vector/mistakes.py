@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from autograder import config
+from autograder.mistakes import KIND_SENTENCES as GENERIC_KIND_SENTENCES
 from autograder.assignments.mse_gradient_vector import reference, spec
 
 
@@ -255,20 +256,8 @@ RATE_MISTAKES = (
 )
 
 
-# Recognised from what was returned or raised rather than by formula.
-KIND_SENTENCES = {
-    "not_implemented": "is not written yet (it raises NotImplementedError): replace the raise with your code.",
-    "missing": "is not defined: run the cell that defines it, and keep its name and signature.",
-    "error": "raised an error",
-    "timeout": "did not finish in time (an endless loop, or far too much work per call?)",
-    "returns_none": "returned None: is the `return` statement missing?",
-    "wrong_type": "does not return a number or tensor",
-    "shape": "has the wrong shape",
-    "not_finite": "returned NaN or infinity (a division by zero, or an overflow?)",
-    "memory": "asked for more memory than a check allows",
-    "autograd": "uses autograd; this exercise asks for the derivative by hand, so it earns no points here",
-    "unknown": "does not match autograd, and matches none of the common mistakes",
-}
+# Recognised from what was returned or raised rather than by formula: the same words as assignment 1's.
+KIND_SENTENCES = dict(GENERIC_KIND_SENTENCES)
 SGD_KIND_SENTENCES = {
     "wrong_type": "does not return the pair (w, b)",
     "pair_length": "does not return the pair (w, b)",

@@ -7,7 +7,7 @@ Copied into the sandbox with ``data`` and ``probes``: no answers here.
 """
 from __future__ import annotations
 
-from autograder.spec import GradeCell, configured
+from autograder.spec import GradeCell, cells_of, configured
 
 ASSIGNMENT = "mse-gradient-vector"
 NOTEBOOK = "mse_gradient_vector.ipynb"
@@ -55,6 +55,4 @@ MAX_SCORE = float(sum(cell.points for cell in GRADE_CELLS))
 
 def cells_for(function: str) -> tuple[GradeCell, ...]:
     """The grade cells of one student function, in notebook order."""
-    if function not in FUNCTIONS:
-        raise KeyError(f"unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
-    return tuple(cell for cell in GRADE_CELLS if cell.function == function)
+    return cells_of(GRADE_CELLS, FUNCTIONS, function)
