@@ -177,20 +177,27 @@ def lecture_descent(steps: int = LECTURE_STEPS, lr: float = LR) -> Trajectory:
     """The lecture's own run, bit for bit: float32 autograd and ``torch.optim.SGD``.
 
     m and b are ``torch.tensor([0.9])`` and ``torch.tensor([0.1])``; each step
-    zeroes the gradients, computes C, calls ``backward`` and ``optimizer.step``.
+    zeroes the gradients, computes C, calls ``backward`` and takes SGD's step.
+    The step is written out as ``torch.optim.SGD`` (lr only) takes it,
+    ``param.add_(param.grad, alpha=-lr)`` without gradient tracking, the same
+    float32 operations (tests/test_reference.py runs the optimizer itself and
+    compares every row exactly): the grader uses this run, and the optimizer's
+    first use imports ``torch._dynamo``, a second of CPU at its start and
+    half a second at its exit.
     """
     x, y = lecture_data(torch.float32)
     m = torch.tensor([M_START]).requires_grad_()
     b = torch.tensor([B_START]).requires_grad_()
-    optimizer = torch.optim.SGD([m, b], lr=lr)
     rows = np.empty((steps + 1, 5))
     for k in range(steps + 1):
-        optimizer.zero_grad()
+        m.grad = b.grad = None                      # optimizer.zero_grad()
         c = cost(x, y, m, b)
         c.backward()
         rows[k] = (m.item(), b.item(), c.item(), m.grad.item(), b.grad.item())
         if k < steps:
-            optimizer.step()
+            with torch.no_grad():                   # optimizer.step()
+                m.add_(m.grad, alpha=-lr)
+                b.add_(b.grad, alpha=-lr)
     return Trajectory(*(rows[:, j].copy() for j in range(5)), lr=float(lr))
 
 
