@@ -1084,9 +1084,16 @@ def serve(control: socket.socket, student_id: int | None) -> None:
             children.discard(pid)
 
     signal.signal(signal.SIGCHLD, reap)
+    warmed = False
     _send_line(control.fileno(), {"ready": True, "pid": os.getpid(), "uid": os.getuid(),
                                   "student_uid": student_id if student_id is not None else os.getuid()})
+    # The rest of the warm-up (plotting, freezing the heap, huge pages) begins once the first command is
+    # served and goes a step at a time while no command waits: the first submission need not wait for it.
+    later = None
     while True:
+        while later is not None and not select.select([control], [], [], 0)[0]:
+            if not next(later, False):
+                later = None
         try:
             message, fds, _, _ = socket.recv_fds(control, 4096, 4)
         except InterruptedError:
@@ -1120,6 +1127,8 @@ def serve(control: socket.socket, student_id: int | None) -> None:
             _send_line(control.fileno(), reply)
         except OSError:
             break
+        if later is None and not warmed:
+            later, warmed = _warm_up_later(), True
     for pid in children:
         _kill(pid)
 
@@ -1146,17 +1155,14 @@ def _warm_up() -> None:
 
     The probes run on the lecture's data with the model's own formulas
     standing in for a student: lazy initialisation in torch, numpy and the
-    probes then happens here, once, not in every fork.
+    probes then happens here, once, not in every fork. What only some
+    submissions need, or only makes forks cheaper, comes later
+    (``_warm_up_later``).
     """
-    import gc
-
     import numpy  # noqa: F401
     import torch
     torch.set_num_threads(1)
     _font_list_into_cache()
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401  (builds the font cache once, not per student)
     import importlib
     from autograder.isolation import seccomp  # noqa: F401  (imported once, not per student)
     for name in (os.environ.get(WARM_PROBES) or PROBES_MODULE).split(","):
@@ -1165,11 +1171,30 @@ def _warm_up() -> None:
                 importlib.import_module(name).warm_up()
         except Exception:  # warming up is an optimisation only
             pass
-    # Objects that exist now are never collected: the collector then does not
-    # touch (and copy) their pages in every fork.
+
+
+def _warm_up_later():
+    """The rest of the warm-up, one step per ``next`` (each yields True), for ``serve`` to run between
+    commands once the first submission is on its way (a submission forked before it simply does these
+    things itself, if at all).
+
+    1. matplotlib with its Agg backend and pyplot, for the submissions that plot (~0.4 s);
+    2. the garbage collector's pass, then freezing what exists: objects that exist now are never
+       collected, so the collector does not touch (and copy) their pages in every fork;
+    3. the warm heap into huge pages, one at a time (``_collapse``).
+    """
+    import gc
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401  (builds the font cache once, not per student)
+    yield True
     gc.collect()
     gc.freeze()
-    _collapse_heap()
+    yield True
+    for piece in _heap_pieces():
+        _collapse(*piece)
+        yield True
 
 
 # madvise(2): back a range with transparent huge pages now (Linux 6.1 and later).
@@ -1177,36 +1202,48 @@ MADV_COLLAPSE = 25
 HUGE_PAGE = 2 * 1024 * 1024
 
 
-def _collapse_heap() -> int:
-    """Back the zygote's warm heap (~150 MB after torch) with huge pages; returns the bytes collapsed.
-
-    Every fork copies the page tables of the memory it inherits and every
-    exit tears them down: with 4 kB pages that is ~40,000 entries, ~10 ms of
-    kernel time per process and four processes per submission; with 2 MB
-    pages, a few hundred. A child that writes into one still copies only
-    that 4 kB page (the kernel splits the huge mapping in the child), so
-    nothing is shared that was not shared before. An optimisation only:
-    where the kernel refuses (older kernels, huge pages off), nothing changes.
-    """
-    madvise = _libc.madvise
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+def _heap_pieces() -> list[tuple[int, int]]:
+    """The zygote's warm heap (~150 MB after torch) as (address, length) pieces of one huge page each, the
+    last one first: what ``_collapse`` takes. Private writable memory with no file behind it: the heap and
+    anonymous mappings."""
     try:
         with open("/proc/self/maps") as handle:
             lines = handle.read().splitlines()
     except OSError:
-        return 0
-    collapsed = 0
+        return []
+    pieces = []
     for line in lines:
         parts = line.split()
-        # Private writable memory with no file behind it: the heap and anonymous mappings.
         if len(parts) < 5 or parts[1][:2] != "rw" or parts[1][3:] != "p" or \
                 (len(parts) > 5 and parts[5] != "[heap]"):
             continue
         low, high = (int(value, 16) for value in parts[0].split("-"))
         start, end = (low + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), high & ~(HUGE_PAGE - 1)
-        if end > start and madvise(start, end - start, MADV_COLLAPSE) == 0:
-            collapsed += end - start
-    return collapsed
+        pieces += [(address, HUGE_PAGE) for address in range(start, end, HUGE_PAGE)]
+    return pieces[::-1]
+
+
+def _collapse(address: int, length: int) -> int:
+    """Back [address, address + length) with huge pages now; the bytes collapsed (0 where the kernel refuses).
+
+    Every fork copies the page tables of the memory it inherits and every
+    exit tears them down: with 4 kB pages that is ~40,000 entries for the
+    warm heap, ~10 ms of kernel time per process and four processes per
+    submission; with 2 MB pages, a few hundred. A child that writes into one
+    still copies only that 4 kB page (the kernel splits the huge mapping in
+    the child), so nothing is shared that was not shared before. An
+    optimisation only: where the kernel refuses (older kernels, huge pages
+    off), nothing changes. 10 to 20 ms per huge page, so ``serve`` does it
+    between commands.
+    """
+    madvise = _libc.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return length if madvise(address, length, MADV_COLLAPSE) == 0 else 0
+
+
+def _collapse_heap() -> int:
+    """The whole warm heap into huge pages at once; the bytes collapsed."""
+    return sum(_collapse(address, length) for address, length in _heap_pieces())
 
 
 def _font_list_into_cache() -> None:

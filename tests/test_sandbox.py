@@ -306,3 +306,33 @@ def test_unsandboxed_fallback_still_grades_and_says_so(tmp_path):
                                         batch.Limits(function_timeout=20, top_timeout=10), sandboxed=False)
     assert float(graded.row["score"]) == spec.MAX_SCORE
     assert set(graded.row["flags"].split()) - {"no-cgroup"} == {"unsandboxed"}
+
+
+def test_the_zygote_finishes_warming_up_once_the_first_submission_is_on_its_way():
+    """Plotting, the frozen heap and huge pages come after "ready", between commands: a first submission
+    does not wait for them, and the ones after it fork from a zygote that has them."""
+    import re
+    import time
+
+    with sandbox.Sandbox(MODE, sandbox.Options(hide=[str(REPO)])) as fresh:
+        if fresh.zygote_pid is None:
+            pytest.skip("the zygote's PID cannot be read here")
+        first = _printed(fresh, "import sys\nprint('matplotlib.pyplot' in sys.modules)")
+        assert first == "False\n"          # forked before the rest of the warm-up
+        deadline = time.monotonic() + 60
+        while True:
+            with open(f"/proc/{fresh.zygote_pid}/maps") as handle:
+                plots = "ft2font" in handle.read()
+            with open(f"/proc/{fresh.zygote_pid}/smaps_rollup") as handle:
+                huge = int(re.search(r"AnonHugePages:\s+(\d+)", handle.read()).group(1)) * 1024
+            if (plots and huge >= 32 * 1024 * 1024) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert plots
+        assert _printed(fresh, "import sys\nprint('matplotlib.pyplot' in sys.modules)") == "True\n"
+        import subprocess
+        collapses = subprocess.run([sys.executable, "-c", "from autograder import worker\n"
+                                    "b = bytearray(8 << 20)\nprint(worker._collapse_heap())"],
+                                   capture_output=True, text=True, timeout=120)
+        if int(collapses.stdout.split()[-1] or 0) > 0:
+            assert huge >= 32 * 1024 * 1024
