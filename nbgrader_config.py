@@ -23,7 +23,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "autograder.runners.nbgrader.OverwriteCells",   # restores locked cells; quiet about released hidden tests
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.runners.nbgrader.CheckCellMetadata",  # nbgrader's, with its JSON schema checked once a run
 ]
 c.Autograde.autograde_preprocessors = [
     "autograder.runners.nbgrader.IsolatedExecute",  # instead of nbgrader.preprocessors.Execute
@@ -33,7 +33,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "autograder.runners.nbgrader.FlagForReview",    # needs manual grade: review, answer-key, grader-error
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.runners.nbgrader.CheckCellMetadata",  # nbgrader's, with its JSON schema checked once a run
 ]
 # The switch for a course without bubblewrap: True runs nbgrader's own Execute,
 # the checks inside the student's kernel. NOT tamper-proof: a submission can

@@ -304,3 +304,61 @@ def test_the_sandboxes_start_with_the_seed_the_judge_uses(monkeypatch):
     assert runner._seed() == cases.seed_from_env()
     monkeypatch.setenv("MSEGRAD_SEED", "11")
     assert runner._seed() == cases.seed_from_env() == 11
+
+
+def _corrupted(change):
+    """The solution notebook (every kind of nbgrader cell) with `change` applied to it."""
+    notebook = nbformat.read(course.ROOT / "solutions" / spec.ASSIGNMENT / spec.NOTEBOOK, as_version=4)
+    change(notebook)
+    return notebook
+
+
+def _nbgrader_cells(notebook, **wanted):
+    return [cell for cell in notebook.cells
+            if all(cell.metadata.get("nbgrader", {}).get(key) == value for key, value in wanted.items())]
+
+
+CORRUPTIONS = {
+    "as written": lambda nb: None,
+    "points as text": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(points="two"),
+    "negative points": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(points=-1),
+    "no points": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.pop("points"),
+    "no grade_id": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.pop("grade_id"),
+    "empty grade_id": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(grade_id=""),
+    "grade as text": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(grade="yes"),
+    "unknown key": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(secret=1),
+    "duplicate ids": lambda nb: _nbgrader_cells(nb, grade=True)[1].metadata.nbgrader.update(
+        grade_id=_nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.grade_id),
+    "markdown grade, no solution": lambda nb: (
+        setattr(_nbgrader_cells(nb, grade=True)[0], "cell_type", "markdown"),
+        _nbgrader_cells(nb, grade=True)[0].pop("outputs"), _nbgrader_cells(nb, grade=True)[0].pop("execution_count")),
+    "old schema": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(schema_version=2),
+    "new schema": lambda nb: _nbgrader_cells(nb, grade=True)[0].metadata.nbgrader.update(schema_version=4),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_check_cell_metadata_decides_as_nbgrader_s(corruption):
+    """The course's CheckCellMetadata (the schema checked once a run) passes and fails what nbgrader's does."""
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    outcomes = []
+    for checker in (CheckCellMetadata(), runner.CheckCellMetadata(), runner.CheckCellMetadata()):
+        try:
+            checker.preprocess(_corrupted(CORRUPTIONS[corruption]), {})
+            outcomes.append("valid")
+        except Exception as error:  # noqa: BLE001 (the kind and the words are what is compared)
+            outcomes.append(f"{type(error).__name__}: {error}".splitlines()[0])
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert (outcomes[0] == "valid") == (corruption == "as written")
+
+
+def test_nbgrader_and_nbformat_import_without_compiling_uri_grammars():
+    """jsonschema 4.25+ loads rfc3987-syntax (39 lark grammars, 1.6 s) in every command: pyproject keeps it out."""
+    import subprocess
+    import sys
+
+    code = "import sys, nbformat, nbgrader.apps\nprint(sorted({'rfc3987_syntax', 'lark'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
