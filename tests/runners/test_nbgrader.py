@@ -362,3 +362,17 @@ def test_nbgrader_and_nbformat_import_without_compiling_uri_grammars():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_judge_warms_up_with_the_collector_off_and_leaves_its_objects_frozen():
+    """torch's objects stay out of nbgrader's garbage collections; the collector is on again afterwards."""
+    import subprocess
+    import sys
+
+    code = ("import gc\nfrom autograder import assignments, batch\nfrom autograder.runners import nbgrader\n"
+            "nbgrader._warm_judge(0, batch.Limits.from_env(), assignments.get('mse-gradient'))\n"
+            "import torch\nprint(gc.isenabled(), gc.get_freeze_count() > 100_000, "
+            "any(obj is torch.Tensor for obj in gc.get_objects()))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "False"]
