@@ -9,7 +9,6 @@ stored: the judge computes them live with torch autograd.
 from __future__ import annotations
 
 import functools
-import os
 import zlib
 from dataclasses import dataclass, fields
 
@@ -17,11 +16,11 @@ import numpy as np
 import torch
 
 from autograder import config, inputs, reference, spec
+from autograder.config import seed_from_env  # noqa: F401  (the judge's, batch's and Gradescope's)
 from autograder.inputs import DTYPES, PARAM_FORMS  # noqa: F401
 
-# The numbers below are course.toml's [grading] and [cases].
+# The numbers below are course.toml's [cases].
 _CASES = config.settings()["cases"]
-DEFAULT_SEED = config.get("grading", "seed")
 # The visible checks' second data set: the lecture's first points, and a second lr.
 SUBSET = _CASES["subset"]
 SUBSET_LR = _CASES["subset_lr"]
@@ -32,13 +31,6 @@ CONVERGES_RUNS = tuple(zip(_CASES["converges_sizes"], _CASES["converges_lr_fract
 # sgd_converges' epochs = VALLEY_TAUS time constants of the valley's floor (see _valley_start).
 VALLEY_TAUS = _CASES["valley_taus"]
 VALLEY_MIN_EPOCHS, VALLEY_MAX_EPOCHS = _CASES["valley_min_epochs"], _CASES["valley_max_epochs"]
-
-
-def seed_from_env(seed: int | None = None) -> int:
-    """The seed to use: the argument, else $MSEGRAD_SEED, else DEFAULT_SEED."""
-    if seed is not None:
-        return int(seed)
-    return int(os.environ.get("MSEGRAD_SEED", DEFAULT_SEED))
 
 
 @dataclass(frozen=True)

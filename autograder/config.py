@@ -210,3 +210,11 @@ def settings() -> dict:
 def get(table: str, key: str):
     """One setting, e.g. get("limits", "memory_mb")."""
     return settings()[table][key]
+
+
+def seed_from_env(seed: int | None = None) -> int:
+    """The grading seed: the argument, else $MSEGRAD_SEED, else [grading] seed (read without torch, so
+    that a grader can start its sandboxes before it imports the cases)."""
+    if seed is not None:
+        return int(seed)
+    return int(os.environ.get("MSEGRAD_SEED", get("grading", "seed")))

@@ -21,12 +21,14 @@ import nbformat
 from autograder import assignments, spec
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / spec.ASSIGNMENT / spec.NOTEBOOK
 
 
 def solution_path(unit: assignments.Assignment) -> Path:
     """solutions/<id>/<notebook>: an assignment's nbgrader source notebook."""
     return ROOT / "solutions" / unit.name / unit.spec.NOTEBOOK
+
+
+SOLUTION = solution_path(assignments.get(spec.ASSIGNMENT))     # assignment 1's
 # The first line of every grade cell's comment names the check's points.
 COMMENT = re.compile(r"^# (Visible|Hidden) check \((\d+(?:\.\d+)?) points?\)", re.MULTILINE)
 

@@ -1127,7 +1127,7 @@ def serve(control: socket.socket, student_id: int | None) -> None:
             _send_line(control.fileno(), reply)
         except OSError:
             break
-        if later is None and not warmed:
+        if not warmed:
             later, warmed = _warm_up_later(), True
     for pid in children:
         _kill(pid)

@@ -237,13 +237,6 @@ def _db_folder(db_url: str) -> str | None:
     return None
 
 
-def _seed() -> int:
-    """autograder.cases.seed_from_env(), read without importing the cases (torch): the sandboxes start first."""
-    from autograder import config
-
-    return int(os.environ.get("MSEGRAD_SEED", config.get("grading", "seed")))
-
-
 def _course_folders(preprocessor) -> list[str]:
     """The course's root and the folders of the submissions and of the graded notebooks (from nbgrader's
     converter; an empty list when that cannot be read)."""
@@ -263,6 +256,7 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
     if _GRADER is not None and _GRADER.assignment != unit:
         stop()
     if _GRADER is None:
+        from autograder import config
         from autograder.batch import Limits
         from autograder.sandbox import Options, choose_mode
 
@@ -271,7 +265,7 @@ def _grader(preprocessor: "IsolatedExecute", resources) -> _Grader:
             preprocessor.log.warning(
                 "Grading WITHOUT a sandbox (%s): student code runs as plain child processes with resource "
                 "limits only; it can read and write your files. Install bubblewrap.", mode.reason)
-        seed = _seed()
+        seed = config.seed_from_env()   # without importing the cases (torch): the sandboxes start first
         hide = [os.getcwd(), resources.get("metadata", {}).get("path") or "", *_course_folders(preprocessor),
                 _db_folder(resources["nbgrader"].get("db_url", "")) or "", *preprocessor.hide]
         options = Options(hide=sorted({os.path.realpath(path) for path in hide if path}),

@@ -299,11 +299,14 @@ def test_export_shows_the_course_due_date(run):
 
 
 def test_the_sandboxes_start_with_the_seed_the_judge_uses(monkeypatch):
-    from autograder import cases
+    """The runner reads the seed with config.seed_from_env (no torch), the very function every unit's cases use."""
+    from autograder import assignments, cases, config
 
-    assert runner._seed() == cases.seed_from_env()
+    assert cases.seed_from_env is config.seed_from_env
+    assert all(unit.cases.seed_from_env is config.seed_from_env for unit in assignments.every())
     monkeypatch.setenv("MSEGRAD_SEED", "11")
-    assert runner._seed() == cases.seed_from_env() == 11
+    assert config.seed_from_env() == cases.seed_from_env() == 11
+    assert config.seed_from_env(5) == 5
 
 
 def _corrupted(change):

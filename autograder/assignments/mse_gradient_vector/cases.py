@@ -10,7 +10,6 @@ stored here.
 from __future__ import annotations
 
 import functools
-import os
 import zlib
 from dataclasses import dataclass, fields
 
@@ -19,9 +18,9 @@ import torch
 
 from autograder import config
 from autograder.assignments.mse_gradient_vector import data, reference, spec
+from autograder.config import seed_from_env  # noqa: F401  (course.toml's seed, shared by every assignment)
 from autograder.inputs import PARAM_FORMS
 
-DEFAULT_SEED = config.get("grading", "seed")      # course.toml's, shared by every assignment
 W_FORMS = ("(d,)", "(d, 1)")
 # The lecture's mini-batch case, and the visible diabetes cases' sizes.
 LECTURE_BATCH = 3
@@ -73,13 +72,6 @@ _UNKNOWN = set(_CONFIGURED) - {"gradient_shapes", "follow_runs", "follow_diabete
 if _UNKNOWN:
     raise config.ConfigError(f"{config.path()}: unknown key cases.{spec.ASSIGNMENT}.{sorted(_UNKNOWN)[0]}; expected "
                              "gradient_shapes, follow_runs, follow_diabetes, full_batch_size, lr_fractions, rate_shapes")
-
-
-def seed_from_env(seed: int | None = None) -> int:
-    """The seed to use: the argument, else $MSEGRAD_SEED, else DEFAULT_SEED."""
-    if seed is not None:
-        return int(seed)
-    return int(os.environ.get("MSEGRAD_SEED", DEFAULT_SEED))
 
 
 def _rounded(values, dtype: str) -> np.ndarray:
