@@ -24,6 +24,7 @@ from examples.submissions import STUDENTS
 
 from adversarial.corpus import ATTACKS, WRONG_DC_DM, fill
 from adversarial.notebooks import CORRECT, full, write_student
+from runners import score_differences
 
 needs_bwrap = pytest.mark.skipif(not sandbox.choose_mode().sandboxed,
                                  reason="bubblewrap cannot run here: " + sandbox.choose_mode().reason)
@@ -144,10 +145,7 @@ def test_every_student_is_graded_by_both(run):
 
 
 def test_scores_equal_msegrad_grade_per_student_and_cell(run):
-    differ = [(student, cell.id, run["scores"][student][cell.id], run["rows"][student][cell.id])
-              for student in run["rows"] for cell in spec.GRADE_CELLS
-              if run["scores"][student][cell.id] != pytest.approx(float(run["rows"][student][cell.id]))]
-    assert differ == []
+    assert score_differences(run["scores"], run["rows"], spec.GRADE_CELLS) == []
 
 
 def test_solution_earns_full_marks_and_the_release_zero(run):

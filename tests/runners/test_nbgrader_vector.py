@@ -16,6 +16,7 @@ import pytest
 from autograder import assignments, batch, course, sandbox
 from examples import vector_build
 from examples.vector_submissions import STUDENTS
+from runners import score_differences
 
 needs_bwrap = pytest.mark.skipif(not sandbox.choose_mode().sandboxed,
                                  reason="bubblewrap cannot run here: " + sandbox.choose_mode().reason)
@@ -79,10 +80,7 @@ def test_every_student_is_graded_by_both_and_the_csv_names_the_assignment(run):
 
 
 def test_scores_equal_msegrad_grade_per_student_and_cell(run):
-    differ = [(student, cell.id, run["scores"][student][cell.id], run["rows"][student][cell.id])
-              for student in run["rows"] for cell in SPEC.GRADE_CELLS
-              if run["scores"][student][cell.id] != pytest.approx(float(run["rows"][student][cell.id]))]
-    assert differ == []
+    assert score_differences(run["scores"], run["rows"], SPEC.GRADE_CELLS) == []
 
 
 def test_the_sample_class_gets_its_expected_scores(run):
